@@ -1,0 +1,170 @@
+"""Input checks and axis handling, in one place.
+
+Every public function runs its inputs through :func:`as_float_array`, and handles
+``axis`` through :class:`Layout`: the softmax axes are moved to the end and flattened
+into one axis of length ``n``, the formula works on a 2-D ``(rows, n)`` array, and the
+result is moved back. No formula is written twice for different axes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Union
+
+import numpy as np
+
+Axis = Union[int, Iterable[int], None]
+
+
+def as_float_array(x: object, name: str) -> np.ndarray:
+    """Return ``x`` as a floating-point numpy array.
+
+    float16, float32 and float64 keep their dtype; integers and booleans become float64.
+    Raises ``TypeError`` naming ``name`` for ``None``, strings, objects and complex numbers.
+    """
+    if x is None:
+        raise TypeError(f"{name} is None; pass an array of real numbers")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists, for example
+        raise TypeError(f"{name} could not be made into an array ({exc}); pass a "
+                        f"rectangular array of real numbers") from None
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr
+    if kind in "iub":
+        return arr.astype(np.float64)
+    if kind == "c":
+        raise TypeError(f"{name} is complex ({arr.dtype}); softmax is defined for real "
+                        f"numbers: pass the real part (x.real) if that is what you mean")
+    raise TypeError(f"{name} has dtype {arr.dtype}, not a real number type; pass an "
+                    f"array of floats or integers")
+
+
+def normalize_axes(axis: Axis, ndim: int, name: str = "axis") -> tuple[int, ...]:
+    """Return ``axis`` as a sorted tuple of non-negative axes of an ``ndim``-d array.
+
+    ``axis`` may be an int, a tuple of ints, or ``None`` (all axes). A 0-d array is
+    treated as one class: ``axis`` -1, 0 or ``None`` give ``()``, as in PyTorch.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if _is_int(axis) else axis
+    try:
+        axes = tuple(axes)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, a tuple of ints or None, "
+                        f"got {type(axis).__name__}") from None
+    if not all(_is_int(a) for a in axes):
+        raise TypeError(f"{name} must be an int, a tuple of ints or None, got {axis!r}")
+    if ndim == 0:
+        if all(a in (0, -1) for a in axes):
+            return ()
+        raise ValueError(f"{name}={axis!r} is out of range for a 0-d input; use -1, 0 or None")
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{name}={axis!r} is out of range for a {ndim}-d input; "
+                             f"use an axis in [{-ndim}, {ndim - 1}]")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}={axis!r} repeats an axis; name each axis once")
+    if not out:
+        raise ValueError(f"{name}=() names no axis; softmax needs at least one axis "
+                         f"(use None for all axes)")
+    return tuple(sorted(out))
+
+
+def same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` naming both arguments unless ``a`` and ``b`` have one shape."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_b} has shape {b.shape} but {name_a} has shape {a.shape}; "
+                         f"they must match (one {name_b} entry per {name_a} entry)")
+
+
+def _is_int(a: object) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How an array of ``shape`` maps to ``(rows, n)`` with the softmax ``axes`` last.
+
+    ``batch_shape`` is the shape of the remaining axes (in their order), ``class_shape``
+    the shape of the softmax axes, and ``n`` the product of ``class_shape``.
+    """
+
+    shape: tuple[int, ...]
+    axes: tuple[int, ...]
+
+    @classmethod
+    def of(cls, x: np.ndarray, axis: Axis, name: str = "axis") -> "Layout":
+        return cls(tuple(x.shape), normalize_axes(axis, x.ndim, name))
+
+    @property
+    def perm(self) -> tuple[int, ...]:
+        rest = tuple(i for i in range(len(self.shape)) if i not in self.axes)
+        return rest + self.axes
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return tuple(self.shape[i] for i in self.perm[: len(self.shape) - len(self.axes)])
+
+    @property
+    def class_shape(self) -> tuple[int, ...]:
+        return tuple(self.shape[i] for i in self.axes)
+
+    @property
+    def n(self) -> int:
+        return math.prod(self.class_shape)
+
+    @property
+    def rows(self) -> int:
+        return math.prod(self.batch_shape)
+
+    def to_2d(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (of ``shape``) as ``(rows, n)``; a view when the axes are already last."""
+        return np.transpose(a, self.perm).reshape(self.rows, self.n)
+
+    def from_2d(self, a: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_2d`."""
+        moved = a.reshape(self.batch_shape + self.class_shape)
+        return np.transpose(moved, np.argsort(self.perm))
+
+    def reduced(self, a: np.ndarray, keepdims: bool) -> np.ndarray:
+        """A per-row result of shape ``(rows,)`` back in the input's shape, axes reduced."""
+        out = a.reshape(self.batch_shape)
+        if keepdims:
+            out = np.expand_dims(out, self.axes) if self.axes else out
+        return out
+
+
+# Rows are processed in blocks of about this many elements (128 KiB of float32), so that
+# the several passes of a row formula (max, subtract, exp, sum, ...) run on data in cache.
+_BLOCK_ELEMS = 1 << 15
+
+
+def compute_dtype(*dtypes: np.dtype) -> np.dtype:
+    """The common float dtype of ``dtypes``, with float16 raised to float32 for the sums."""
+    dtype = np.result_type(*dtypes)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def rowwise(kernel, *arrays: np.ndarray) -> np.ndarray:
+    """Apply ``kernel(*blocks, out=out_block)`` to blocks of rows of 2-D ``arrays``.
+
+    All ``arrays`` have shape ``(rows, n)``. The result has that shape and their common
+    dtype (float16 in, float16 out, computed in float32).
+    """
+    dtype = compute_dtype(*(a.dtype for a in arrays))
+    work = [a.astype(dtype, copy=False) for a in arrays]
+    out = np.empty(work[0].shape, dtype=dtype)
+    rows, n = out.shape
+    if n > 0:
+        step = max(1, _BLOCK_ELEMS // n)
+        # NaN only where documented (all -inf rows, +inf or NaN input): no warning for it.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for start in range(0, rows, step):
+                kernel(*(w[start:start + step] for w in work), out=out[start:start + step])
+    return out.astype(np.result_type(*arrays), copy=False)

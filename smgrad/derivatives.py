@@ -1,0 +1,129 @@
+"""Derivatives of softmax and log-softmax: Jacobians, VJPs and JVPs.
+
+Notation, for one row of ``n`` probabilities ``s = softmax(x)``::
+
+    J = ∂s/∂x = diag(s) - s sᵀ            J_ij = s_i (δ_ij - s_j)
+
+``J`` is symmetric, every row and column sums to 0 (``1ᵀJ = 0``: the probabilities
+always sum to 1; ``J 1 = 0``: adding a constant to every logit changes nothing).
+
+Backpropagation never needs ``J`` itself, only its product with the upstream gradient
+``g = ∂L/∂s``, the vector-Jacobian product (VJP)::
+
+    gᵀJ = s ⊙ (g - ⟨g, s⟩)                 O(n) time and memory instead of O(n²)
+
+Every function takes ``probs`` (the forward pass's output, not the logits) and an
+``axis`` (int, tuple or ``None``) with the same meaning as in :func:`smgrad.softmax`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._arrays import Axis, Layout, as_float_array, rowwise, same_shape
+
+__all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp"]
+
+# Past this many entries a full (block-diagonal) Jacobian is refused: 2**26 float64
+# entries are 512 MiB, almost all of them structural zeros.
+_FULL_JACOBIAN_LIMIT = 1 << 26
+
+
+def softmax_jacobian(probs: object, axis: Axis = -1, full: bool = False) -> np.ndarray:
+    """The Jacobian of softmax, ``J = diag(s) - s sᵀ``, one ``n × n`` block per row.
+
+    Args:
+        probs: ``s = softmax(x, axis)``, any shape.
+        axis: the softmax axis (or axes, flattened into rows of length ``n``).
+        full: if False (default) return only the blocks; if True return the whole
+            Jacobian ``∂s/∂x`` as autograd defines it, with the zero blocks between
+            different rows (softmax never mixes rows). Only for small inputs.
+
+    Returns:
+        ``full=False``: shape ``batch_shape + (n, n)``, where ``batch_shape`` is
+        ``probs.shape`` with the softmax axes removed and ``n`` their total size;
+        ``out[b][i, j] = ∂s_i/∂x_j`` within row ``b``.
+        ``full=True``: shape ``probs.shape + probs.shape``, equal to
+        ``torch.autograd.functional.jacobian(lambda x: softmax(x, axis), x)``.
+    """
+    probs = as_float_array(probs, "probs")
+    layout = Layout.of(probs, axis)
+    p = layout.to_2d(probs)
+    blocks = p[:, :, None] * (np.eye(layout.n, dtype=p.dtype) - p[:, None, :])
+    if not full:
+        return blocks.reshape(layout.batch_shape + (layout.n, layout.n))
+    if probs.size ** 2 > _FULL_JACOBIAN_LIMIT:
+        raise ValueError(f"probs has {probs.size} entries, so full=True would build "
+                         f"{probs.size ** 2} Jacobian entries; use full=False for the "
+                         f"per-row blocks, or softmax_vjp to backpropagate")
+    # Put block b at rows (b, :) and columns (b, :); every other block is zero.
+    dense = np.einsum("bij,bc->bicj", blocks, np.eye(layout.rows, dtype=p.dtype))
+    moved = layout.batch_shape + layout.class_shape
+    inverse = tuple(np.argsort(layout.perm))
+    ndim = probs.ndim
+    return dense.reshape(moved + moved).transpose(inverse + tuple(ndim + i for i in inverse))
+
+
+def softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
+    """Vector-Jacobian product of softmax: ``gᵀJ = s ⊙ (g - Σ g ⊙ s)``, sum along ``axis``.
+
+    This is softmax's backward rule: given ``g = ∂L/∂s`` it returns ``∂L/∂x``, without
+    forming the Jacobian.
+
+    Args:
+        probs: ``s = softmax(x, axis)`` from the forward pass.
+        grad_out: ``g``, the gradient of a scalar loss with respect to ``probs``; same
+            shape as ``probs``.
+
+    Returns:
+        ``∂L/∂x``, shape of ``probs``.
+    """
+    return _rowwise_rule(_softmax_vjp_2d, probs, grad_out, "grad_out", axis)
+
+
+def softmax_jvp(probs: object, tangent: object, axis: Axis = -1) -> np.ndarray:
+    """Jacobian-vector product of softmax: ``J v = s ⊙ (v - Σ v ⊙ s)``, sum along ``axis``.
+
+    The forward-mode rule: how ``s`` moves when ``x`` moves along ``tangent`` (``v``).
+    ``J`` is symmetric, so this is the same formula as :func:`softmax_vjp`.
+
+    Returns:
+        ``J v``, shape of ``probs``.
+    """
+    return _rowwise_rule(_softmax_vjp_2d, probs, tangent, "tangent", axis)
+
+
+def log_softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
+    """Vector-Jacobian product of log-softmax: ``g - s Σ g``, sum along ``axis``.
+
+    The Jacobian of ``log_softmax`` is ``I - 1 sᵀ``; ``gᵀ(I - 1 sᵀ) = g - s Σ_i g_i``.
+
+    Args:
+        probs: ``s = softmax(x, axis)`` (the exponential of log_softmax's output).
+        grad_out: ``g``, the gradient with respect to ``log_softmax(x)``; same shape.
+
+    Returns:
+        ``∂L/∂x``, shape of ``probs``.
+    """
+    return _rowwise_rule(_log_softmax_vjp_2d, probs, grad_out, "grad_out", axis)
+
+
+def _rowwise_rule(kernel, probs: object, other: object, other_name: str,
+                  axis: Axis) -> np.ndarray:
+    probs = as_float_array(probs, "probs")
+    other = as_float_array(other, other_name)
+    same_shape(probs, other, "probs", other_name)
+    layout = Layout.of(probs, axis)
+    return layout.from_2d(rowwise(kernel, layout.to_2d(probs), layout.to_2d(other)))
+
+
+def _softmax_vjp_2d(s: np.ndarray, g: np.ndarray, *, out: np.ndarray) -> None:
+    np.multiply(g, s, out=out)
+    dot = out.sum(axis=1, keepdims=True)
+    np.subtract(g, dot, out=out)
+    out *= s
+
+
+def _log_softmax_vjp_2d(s: np.ndarray, g: np.ndarray, *, out: np.ndarray) -> None:
+    np.multiply(s, g.sum(axis=1, keepdims=True), out=out)
+    np.subtract(g, out, out=out)
