@@ -10,10 +10,11 @@
 Modules, one per concept: ``softmax`` (softmax, log_softmax, logsumexp),
 ``derivatives`` (Jacobians, VJPs, JVPs), ``losses`` (cross-entropy and its gradient),
 ``check`` (finite differences), ``mistakes`` (the learners' wrong rules), ``diagnose``,
+``autograd`` (a tiny reverse-mode engine whose softmax backward is ``softmax_vjp``),
 ``frameworks`` (the same computations in PyTorch and MXNet, imported lazily).
 """
 
-from . import check, mistakes
+from . import autograd, check, mistakes
 from .check import GradcheckResult, gradcheck, numerical_jacobian, numerical_vjp
 from .derivatives import log_softmax_vjp, softmax_jacobian, softmax_jvp, softmax_vjp
 from .diagnose import Diagnosis, diagnose
@@ -28,5 +29,5 @@ __all__ = [
     "cross_entropy", "cross_entropy_grad",
     "numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult",
     "diagnose", "Diagnosis",
-    "check", "mistakes",
+    "autograd", "check", "mistakes",
 ]

@@ -75,10 +75,15 @@ class GradcheckResult:
     analytic: np.ndarray
     numeric: np.ndarray
 
+    rtol: float = 1e-5
+    atol: float = 1e-8
+
     def __str__(self) -> str:
-        verdict = "passed" if self.ok else "FAILED"
-        return (f"gradcheck {verdict}: largest absolute error {self.max_abs_error:.2e} "
-                f"at index {self.where}, largest relative error {self.max_rel_error:.2e}")
+        if self.ok:  # the tolerance, not round-off-sized digits, which vary between CPUs
+            return (f"gradcheck passed: analytic and numeric gradients agree within "
+                    f"rtol={self.rtol:g}, atol={self.atol:g}")
+        return (f"gradcheck FAILED: largest absolute error {self.max_abs_error:.3g} "
+                f"at index {self.where}, largest relative error {self.max_rel_error:.3g}")
 
     __repr__ = __str__
 
@@ -124,6 +129,8 @@ def gradcheck(f: Callable[[np.ndarray], object],
         where=tuple(int(i) for i in worst),
         analytic=analytic,
         numeric=numeric,
+        rtol=rtol,
+        atol=atol,
     )
 
 

@@ -58,7 +58,7 @@ def cross_entropy(logits: object, targets: object, axis: Axis = -1,
     if reduction == "sum":
         return np.asarray(total)
     with np.errstate(invalid="ignore"):  # no rows: the mean of nothing is NaN, as in torch
-        return np.asarray(total / layout.rows)
+        return np.asarray(total / layout.rows, dtype=per_row.dtype)  # numpy 1: not f64
 
 
 def cross_entropy_grad(logits: object, targets: object, axis: Axis = -1,
@@ -94,18 +94,21 @@ def _check_reduction(reduction: object) -> None:
         raise ValueError(f"reduction={reduction!r} is not one of {_REDUCTIONS}")
 
 
-def _targets_2d(targets: object, logits: np.ndarray, layout: Layout) -> np.ndarray:
-    """``targets`` as a ``(rows, n)`` array of probabilities in ``logits``' dtype."""
+def _targets_2d(targets: object, logits: np.ndarray, layout: Layout,
+                logits_name: str = "logits") -> np.ndarray:
+    """``targets`` as a ``(rows, n)`` array of probabilities in ``logits``' dtype.
+
+    ``logits_name`` is what error messages call the array the targets go with."""
     if targets is None:
         raise TypeError("targets is None; pass class indices (integers) or "
-                        "probabilities (floats, same shape as logits)")
+                        f"probabilities (floats, same shape as {logits_name})")
     kind = np.asarray(targets).dtype.kind
     if kind == "b":
         raise TypeError("targets is boolean; pass class indices (integers) or "
-                        "probabilities (floats, same shape as logits)")
+                        f"probabilities (floats, same shape as {logits_name})")
     if kind not in "iu":
         probs = as_float_array(targets, "targets")
-        same_shape(logits, probs, "logits", "targets")
+        same_shape(logits, probs, logits_name, "targets")
         return layout.to_2d(probs).astype(logits.dtype, copy=False)
     index = np.asarray(targets)
     if len(layout.axes) != 1:
@@ -113,10 +116,10 @@ def _targets_2d(targets: object, logits: np.ndarray, layout: Layout) -> np.ndarr
                          "for several class axes pass probability targets")
     if index.shape != layout.batch_shape:
         raise ValueError(f"targets has shape {index.shape}; class-index targets need "
-                         f"logits' shape without the class axis, {layout.batch_shape}")
+                         f"{logits_name}' shape without the class axis, {layout.batch_shape}")
     if index.size and (index.min() < 0 or index.max() >= layout.n):
         raise ValueError(f"targets holds class indices from {index.min()} to "
-                         f"{index.max()}, but logits has {layout.n} classes; indices "
+                         f"{index.max()}, but {logits_name} has {layout.n} classes; indices "
                          f"must lie in [0, {layout.n})")
     onehot = np.zeros((layout.rows, layout.n), dtype=logits.dtype)
     onehot[np.arange(layout.rows), index.reshape(-1)] = 1

@@ -74,6 +74,7 @@ def logsumexp(x: object, axis: Axis = -1, keepdims: bool = False) -> np.ndarray:
         m = _safe_max(x2)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = (m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True)))[:, 0]
+        out[np.isposinf(m[:, 0])] = np.inf  # a +inf logit: log Σ exp = +inf, not inf - inf
     return np.asarray(layout.reduced(out.astype(x.dtype, copy=False), keepdims))
 
 
@@ -89,7 +90,8 @@ def _log_softmax_2d(x: np.ndarray, *, out: np.ndarray) -> None:
 
 
 def _safe_max(x: np.ndarray) -> np.ndarray:
-    """Row maxima as a column, with non-finite maxima (all ``-inf``, ``+inf``) set to 0."""
+    """Row maxima as a column, with the maxima of all ``-inf`` rows set to 0 (a ``+inf``
+    maximum stays: ``inf - inf`` makes its whole row NaN, as documented)."""
     m = x.max(axis=1, keepdims=True)
-    m[~np.isfinite(m)] = 0
+    m[np.isneginf(m)] = 0
     return m
