@@ -1,0 +1,127 @@
+"""Helpers for the real-browser tests: the toc's pages, their sources, and opening a page
+in Chromium with every request that leaves 127.0.0.1 blocked and recorded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+# The slowest thing a page waits for is MathJax typesetting a long chapter.
+TIMEOUT_MS = 30_000
+
+
+def toc_pages(src: Path) -> list[str]:
+    """The documents the table of contents lists, root first, without extension
+    (``book/intro``, ``book/01_zero_gradient``, ...)."""
+    toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    walk(toc.get("chapters", []))
+    walk(toc.get("sections", []))
+    return [p.rsplit(".", 1)[0] if p.endswith((".md", ".ipynb")) else p for p in pages]
+
+
+def source_file(src: Path, page: str) -> Path:
+    """The source (``.ipynb`` or ``.md``) of a toc page."""
+    for suffix in (".ipynb", ".md"):
+        if (src / f"{page}{suffix}").is_file():
+            return src / f"{page}{suffix}"
+    raise FileNotFoundError(f"no .ipynb or .md source for toc entry {page!r} in {src}")
+
+
+def notebook_json(src: Path, page: str) -> dict:
+    return json.loads(source_file(src, page).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Visit:
+    """A page open in the browser, with everything that went wrong while loading it."""
+
+    page: object  # playwright.sync_api.Page
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    mathjax: str = "not checked"
+
+
+def open_page(browser, base_url: str, path: str) -> Visit:
+    """Open ``base_url + path`` in a fresh context, block and record every request that
+    is not for 127.0.0.1, and wait until the page (and MathJax, if it loads) is done."""
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    visit = Visit(page=page, url=base_url + path)
+
+    def route(route_) -> None:
+        url = route_.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            route_.continue_()
+        else:
+            visit.outside_requests.append(url)
+            route_.abort("blockedbyclient")
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            where = msg.location or {}
+            visit.console_errors.append(
+                f"{msg.text} ({where.get('url', '')}:{where.get('lineNumber', '')})")
+
+    def on_failed(request) -> None:
+        if urlsplit(request.url).hostname == "127.0.0.1":
+            visit.failed_requests.append(f"{request.url}: {request.failure}")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            visit.bad_responses.append(f"{response.status} {response.url}")
+
+    context.route("**/*", route)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: visit.page_errors.append(str(exc)))
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
+
+    page.goto(visit.url, wait_until="load")
+    visit.mathjax = wait_for_mathjax(page)
+    page.wait_for_load_state("networkidle")
+    return visit
+
+
+def wait_for_mathjax(page) -> str:
+    """Wait until MathJax has typeset the page. Returns "typeset", or "no MathJax" for a
+    page that does not load it, or "MathJax failed to load" (its script is deferred, so
+    after the load event it has run, or failed)."""
+    if not page.evaluate("() => [...document.scripts].some(s => /mathjax/i.test(s.src))"):
+        return "no MathJax"
+    loaded = page.evaluate("""async () => {
+      if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return false;
+      await MathJax.startup.promise;
+      return true;
+    }""")
+    return "typeset" if loaded else "MathJax failed to load"

@@ -1,0 +1,296 @@
+"""Every page of the toc, opened in headless Chromium from the built HTML.
+
+For each page: no console error, no failed request, no request that leaves 127.0.0.1,
+every image loaded, every equation typeset by MathJax (and no raw TeX left in the text),
+every code cell and output of the notebook visible, hidden solutions hidden until clicked.
+Chapter pages also have working launch and download buttons, and the search page finds
+each page by a word of its text. Screenshots go to ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from browser_support import notebook_json, open_page, source_file, toc_pages
+
+# Raw TeX that MathJax should have replaced: a $$ or an inline $...$ pair, \( \[ delimiters,
+# or a control word (\frac, \sum, ...). Code and typeset math are not searched.
+RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$\n]{0,120}?\$|\\[(\[]|\\[A-Za-z]{2,}")
+
+# Text nodes of the visible prose (not code, not typeset math), as [text, ...].
+VISIBLE_PROSE_JS = """() => {
+  const root = document.querySelector('main') || document.body;
+  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      const el = node.parentElement;
+      if (!el || el.closest(skip) || !node.textContent.trim()) return NodeFilter.FILTER_REJECT;
+      return el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+        ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+    }});
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode.textContent);
+  return texts;
+}"""
+
+MATH_JS = """() => {
+  const maths = [...document.querySelectorAll('.math')];
+  const untypeset = maths.filter(m => !m.querySelector('mjx-container'))
+                         .map(m => m.textContent.trim().slice(0, 100));
+  const containers = document.querySelectorAll('mjx-container').length;
+  const broken = [];
+  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+    for (const item of MathJax.startup.document.math) {
+      const mml = MathJax.startup.toMML(item.root);
+      if (/<merror|mathcolor="red"/.test(mml)) broken.push(item.math.slice(0, 100));
+    }
+  }
+  return {maths: maths.length, untypeset, containers, broken};
+}"""
+
+CELLS_JS = """() => {
+  const visible = el => !!el && el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                        && el.getBoundingClientRect().height > 0;
+  return [...document.querySelectorAll('div.cell')].map(cell => {
+    const input = cell.querySelector(':scope > .cell_input');
+    const output = cell.querySelector(':scope > .cell_output');
+    return {
+      classes: cell.className,
+      inSolution: !!cell.closest('.solution'),
+      input: input ? (input.querySelector('pre') || input).textContent : null,
+      inputVisible: visible(input),
+      outputVisible: visible(output),
+      outputHasContent: !!output && (output.innerText.trim().length > 0
+                                     || output.querySelector('img, svg, table') !== null),
+    };
+  });
+}"""
+
+IMAGES_JS = """() => [...document.images].map(img => ({
+  src: img.getAttribute('src'), complete: img.complete, width: img.naturalWidth}))"""
+
+SOLUTIONS_JS = """() => [...document.querySelectorAll('.solution')].map(sol => {
+  const visible = el => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                        && el.getBoundingClientRect().height > 0;
+  const body = [...sol.children].filter(el => !el.classList.contains('admonition-title'));
+  return {id: sol.id, parts: body.length, shown: body.filter(visible).length,
+          title: visible(sol.querySelector('.admonition-title'))};
+})"""
+
+
+def _tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _renders_output(output: dict) -> bool:
+    """Whether myst-nb shows this stored output (a ``glue(..., display=False)`` is not)."""
+    if output["output_type"] in {"stream", "error"}:
+        return True
+    return any(not mime.startswith("application/papermill.record/")
+               for mime in output.get("data", {}))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _raw_tex(texts: list[str]) -> list[str]:
+    return [t.strip()[:120] for t in texts if RAW_TEX.search(t)]
+
+
+def _math_in_source(book_src: Path, page: str) -> bool:
+    """Whether the page's Markdown has math ($, $$, or an amsmath environment)."""
+    src = source_file(book_src, page)
+    if src.suffix == ".ipynb":
+        text = "\n".join("".join(c["source"]) for c in notebook_json(book_src, page)["cells"]
+                         if c["cell_type"] == "markdown")
+    else:
+        text = src.read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.S)  # code is not math
+    return bool(re.search(r"\$[^$\s]|\\begin\{", text))
+
+
+def test_page_loads_without_errors_or_network(visits, toc_page):
+    visit = visits(toc_page)
+    assert visit.outside_requests == [], "requests that leave 127.0.0.1 (blocked)"
+    assert visit.failed_requests == []
+    assert visit.bad_responses == []
+    assert visit.page_errors == [], "uncaught JavaScript exceptions"
+    assert visit.console_errors == []
+
+
+def test_every_image_loads(visits, toc_page):
+    images = visits(toc_page).page.evaluate(IMAGES_JS)
+    broken = [img["src"] for img in images if not (img["complete"] and img["width"] > 0)]
+    assert broken == []
+
+
+def test_math_is_typeset_by_mathjax(visits, toc_page, book_src):
+    visit = visits(toc_page)
+    math = visit.page.evaluate(MATH_JS)
+    if math["maths"]:
+        assert visit.mathjax == "typeset"
+    if _math_in_source(book_src, toc_page):
+        assert math["maths"] > 0, "the source has math, the page has no .math element"
+        assert math["containers"] >= math["maths"], "fewer mjx-container than equations"
+    assert math["untypeset"] == [], "equations MathJax did not typeset"
+    assert math["broken"] == [], "TeX errors or undefined macros"
+    assert _raw_tex(visit.page.evaluate(VISIBLE_PROSE_JS)) == [], "raw TeX in the text"
+
+
+def test_code_cells_and_outputs_are_visible(visits, notebook_page, book_src):
+    source_cells = [c for c in notebook_json(book_src, notebook_page)["cells"]
+                    if c["cell_type"] == "code" and "remove-cell" not in _tags(c)]
+    shown = visits(notebook_page).page.evaluate(CELLS_JS)
+    assert len(shown) == len(source_cells), "code cells in the page vs the notebook"
+    problems = []
+    for number, (cell, html) in enumerate(zip(source_cells, shown), start=1):
+        tags = _tags(cell)
+        where = f"code cell {number} ({_squash(''.join(cell['source']))[:50]!r})"
+        if not tags & {"remove-input", "hide-input", "hide-cell"}:
+            if _squash(html["input"] or "") != _squash("".join(cell["source"])):
+                problems.append(f"{where}: the page shows other code: {html['input']!r:.80}")
+            elif not html["inSolution"] and not html["inputVisible"]:
+                problems.append(f"{where}: code not visible")
+        outputs = [o for o in cell.get("outputs", []) if _renders_output(o)]
+        if outputs and not tags & {"remove-output", "hide-output", "hide-cell"}:
+            if not html["outputHasContent"]:
+                problems.append(f"{where}: stored output missing from the page")
+            elif not html["inSolution"] and not html["outputVisible"]:
+                problems.append(f"{where}: output not visible")
+    assert problems == []
+
+
+def test_solutions_hidden_until_clicked(browser, base_url, notebook_page, book_src):
+    visit = open_page(browser, base_url, f"{notebook_page}.html")
+    page = visit.page
+    try:
+        before = page.evaluate(SOLUTIONS_JS)
+        has_solutions = any("{solution-start}" in "".join(c["source"]) or "{solution}" in
+                            "".join(c["source"])
+                            for c in notebook_json(book_src, notebook_page)["cells"]
+                            if c["cell_type"] == "markdown")
+        if not has_solutions:
+            assert before == []
+            return
+        assert before, "the notebook has solutions, the page has no .solution"
+        for sol in before:
+            assert sol["title"], f"solution {sol['id']}: its title (the toggle) is not visible"
+            assert sol["parts"] > 0 and sol["shown"] == 0, f"solution {sol['id']} not hidden"
+        titles = page.locator(".solution > .admonition-title")
+        for index in range(titles.count()):
+            titles.nth(index).click()
+        try:  # the solutions fade in (a CSS transition of 0.3 s)
+            page.wait_for_function(f"() => ({SOLUTIONS_JS})().every(s => s.shown === s.parts)",
+                                   timeout=5_000)
+        except Exception:  # the assertion below says which solution stayed hidden
+            pass
+        after = page.evaluate(SOLUTIONS_JS)
+        assert [(s["id"], s["shown"]) for s in after] == [(s["id"], s["parts"]) for s in after]
+        # Opened, their math is typeset and their code cells visible too.
+        assert _raw_tex(page.evaluate(VISIBLE_PROSE_JS)) == []
+        hidden_cells = [c["input"][:60] for c in page.evaluate(CELLS_JS)
+                        if c["inSolution"] and c["input"] is not None and not c["inputVisible"]]
+        assert hidden_cells == []
+        assert visit.console_errors == [] and visit.page_errors == []
+    finally:
+        page.context.close()
+
+
+def test_launch_and_download_buttons(visits, notebook_page, book_config, base_url):
+    repo = book_config["repository"]["url"].rstrip("/")
+    branch = book_config["repository"]["branch"]
+    owner_name = repo.removeprefix("https://github.com/")
+    page = visits(notebook_page).page
+    links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    notebook = f"{notebook_page}.ipynb"
+    assert f"https://mybinder.org/v2/gh/{owner_name}/{branch}?urlpath=lab/tree/{notebook}" in links
+    assert f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}" \
+        in links
+    assert repo in links
+    assert any(link.startswith(f"{repo}/issues/new") for link in links)
+    download = f"{base_url}_sources/{notebook}"
+    assert download in links
+    response = page.request.get(download)
+    assert response.ok
+    assert response.json()["nbformat"] == 4
+
+
+def _search_word(page) -> str:
+    """The longest word of the page's first paragraph (not code), for the search test."""
+    text = page.evaluate("""() => {
+      const p = [...document.querySelectorAll('main article p')]
+        .find(p => p.innerText.trim().split(/\\s+/).length >= 8);
+      if (!p) return '';
+      const copy = p.cloneNode(true);
+      copy.querySelectorAll('code, .math, mjx-container').forEach(el => el.remove());
+      return copy.textContent;
+    }""")
+    words = sorted(set(re.findall(r"\b[A-Za-z]{6,}\b", text)), key=lambda w: (-len(w), w))
+    return words[0] if words else ""
+
+
+def test_search_finds_the_page(visits, browser, base_url, toc_page):
+    word = _search_word(visits(toc_page).page)
+    if not word:
+        pytest.skip(f"{toc_page} has no paragraph of eight words or more to search for")
+    visit = open_page(browser, base_url, f"search.html?q={quote(word)}")
+    page = visit.page
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('#search-results p.search-summary')"
+            " && !document.querySelector('#search-results p.search-summary').textContent"
+            ".includes('Preparing')")
+        hits = page.evaluate("() => [...document.querySelectorAll('#search-results li a')]"
+                             ".map(a => a.getAttribute('href'))")
+        assert any(h.split("?")[0].split("#")[0] == f"{toc_page}.html" for h in hits), \
+            f"searching {word!r} found {hits}"
+        assert visit.console_errors == [] and visit.outside_requests == []
+    finally:
+        page.context.close()
+
+
+class _NetworkRefs(HTMLParser):
+    """``src``/``href`` of what a browser would load (not plain links) that use a network URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        url = None
+        if tag in {"script", "img", "iframe", "audio", "video", "source", "embed"}:
+            url = a.get("src")
+        elif tag == "link" and set((a.get("rel") or "").split()) & {
+                "stylesheet", "preload", "modulepreload", "icon", "prefetch", "manifest"}:
+            url = a.get("href")
+        elif tag == "object":
+            url = a.get("data")
+        if url and re.match(r"(https?:)?//", url.strip()):
+            self.found.append(f"<{tag}> {url}")
+
+
+def test_no_page_loads_anything_from_the_network(html_dir: Path, book_src: Path):
+    """Static check of every built file: no script, style, image or font from a URL."""
+    pages = {f"{p}.html" for p in toc_pages(book_src)}
+    built = {str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")}
+    assert pages <= built, "toc pages missing from the build"
+    found = []
+    for path in sorted(html_dir.rglob("*.html")):
+        if "_static/mathjax" in path.as_posix():
+            continue
+        parser = _NetworkRefs()
+        parser.feed(path.read_text(encoding="utf-8"))
+        found += [f"{path.relative_to(html_dir)}: {ref}" for ref in parser.found]
+    for path in sorted(html_dir.rglob("*.css")):
+        for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)", path.read_text(
+                encoding="utf-8", errors="replace")):
+            found.append(f"{path.relative_to(html_dir)}: url({url})")
+    assert found == []
+    assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file(), \
+        "MathJax is not in the build (make installs it into .mathjax/)"
