@@ -1,0 +1,154 @@
+"""smgrad.mistakes: each re-created learner mistake computes what its docstring says
+(closed forms, the threads' own numbers), and is wrong where PyTorch is right; the
+homework's fused backward is right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oracles import assert_close, tensor, torch_softmax, torch_vjp
+from smgrad import mistakes
+from strategies import cases, like
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+BACKWARD_MISTAKES = [mistakes.diagonal_only, mistakes.elementwise_chain_rule,
+                     mistakes.summed_jacobian_rows, mistakes.flattened_batch_jacobian,
+                     mistakes.identity_sized_by_batch]
+
+#: Thread 003's "What I expected" row (printed with 4 decimals), for x = arange(20)
+#: reshaped (5, 4), a flattened 20 x 20 Jacobian and an upstream gradient of ones.
+THREAD_003_EXPECTED_ROW = [-0.1282, -0.3486, -0.9475, -2.5757]
+PRINTED_4_DECIMALS = dict(rtol=0, atol=0.5e-4)   # half a unit in the last printed digit
+
+
+def probe(shape=(3, 5), seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    return x, torch_softmax(x, (len(shape) - 1,)), rng.standard_normal(shape)
+
+
+# --- each mistake computes what it says -------------------------------------------------
+
+@given(st.data(), cases(dtype=np.float64, min_dims=1, masks=False, extreme=False))
+def test_diagonal_only_is_s_times_one_minus_s_times_g(data, case):
+    grad_out = data.draw(like(case.x))
+    s = torch_softmax(case.x, case.axes)
+    expected = s * (1 - s) * grad_out
+    assert_close(mistakes.diagonal_only(s, grad_out, case.axis), expected, np.float64,
+                 scale=10.0)
+    assert_close(mistakes.elementwise_chain_rule(s, grad_out, case.axis), expected,
+                 np.float64, scale=10.0)
+
+
+def test_elementwise_chain_rule_thread_002():
+    """With g = -t/s it gives -t(1 - s); the right answer (torch) is s - t."""
+    x, s, _ = probe()
+    t = np.eye(5)[[1, 4, 0]]
+    g = -t / s
+    assert_close(mistakes.elementwise_chain_rule(s, g), -t * (1 - s), np.float64,
+                 scale=float(np.abs(g).max()))
+    right = torch_vjp(torch.softmax, x, g, (1,))
+    assert_close(right, s - t, np.float64, scale=float(np.abs(g).max()))
+    assert not np.allclose(mistakes.elementwise_chain_rule(s, g), right)
+
+
+@given(st.data(), cases(dtype=np.float64, masks=False, extreme=False))
+def test_summed_jacobian_rows_is_zero_whatever_g(data, case):
+    grad_out = data.draw(like(case.x))
+    s = torch_softmax(case.x, case.axes)
+    assert_close(mistakes.summed_jacobian_rows(s, grad_out, case.axis),
+                 np.zeros(case.x.shape), np.float64, scale=10.0)
+
+
+def test_flattened_batch_jacobian_reproduces_thread_003():
+    x = np.arange(20.0).reshape(5, 4)
+    s = torch_softmax(x, (1,))
+    ones = np.ones((5, 4))
+    wrong = mistakes.flattened_batch_jacobian(s, ones)
+    # Closed form: f ⊙ (g - ⟨g, f⟩) over the whole batch; with g = 1, ⟨g, f⟩ = rows = 5.
+    assert_close(wrong, s * (1 - 5), np.float64)
+    for row in wrong:
+        np.testing.assert_allclose(row, THREAD_003_EXPECTED_ROW, **PRINTED_4_DECIMALS)
+    # What autograd computes (the thread's actual output): zeros.
+    assert_close(torch_vjp(torch.softmax, x, ones, (1,)), np.zeros((5, 4)), np.float64)
+
+
+def test_flattened_batch_jacobian_closed_form_and_ignores_axis():
+    _, s, g = probe((4, 3), seed=1)
+    f, gf = s.reshape(-1), g.reshape(-1)
+    expected = (f * (gf - gf @ f)).reshape(4, 3)
+    for axis in (-1, 0, None):
+        assert_close(mistakes.flattened_batch_jacobian(s, g, axis), expected, np.float64,
+                     scale=10.0)
+
+
+def test_identity_sized_by_batch_thread_001():
+    """np.eye(batch) against (batch, classes): fails unless batch == classes, and then
+    it is s ⊙ (I - s) ⊙ g, which mixes sample and class indices."""
+    _, s, g = probe((3, 10))                   # MNIST-like: 10 classes, batch of 3
+    with pytest.raises(ValueError):
+        mistakes.identity_sized_by_batch(s, g)
+    x, s, g = probe((4, 4), seed=2)
+    assert_close(mistakes.identity_sized_by_batch(s, g), s * (np.eye(4) - s) * g, np.float64)
+    assert not np.allclose(mistakes.identity_sized_by_batch(s, g),
+                           torch_vjp(torch.softmax, x, g, (1,)))
+
+
+# --- every mistake is wrong, the fused homework backward is right -----------------------
+
+@pytest.mark.parametrize("backward", BACKWARD_MISTAKES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", [(3, 5), (4, 4), (2, 6)])
+def test_every_mistake_differs_from_autograd(backward, shape):
+    x, s, g = probe(shape, seed=3)
+    right = torch_vjp(torch.softmax, x, g, (1,))
+    try:
+        wrong = backward(s, g)
+    except ValueError:
+        assert backward is mistakes.identity_sized_by_batch and shape[0] != shape[1]
+        return
+    assert np.max(np.abs(wrong - right)) > 1e-2
+
+
+@pytest.mark.parametrize("grad", [1.0, 0.25])
+@pytest.mark.parametrize("shape", [(3, 10), (1, 4), (5, 5)])
+def test_homework_fused_backward_is_correct(grad, shape):
+    """Thread 001's softmax-loss backward, grad · (s - t) / N, is torch's gradient of
+    mean over rows of -Σ t log softmax(x): nothing is missing."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape) * 3
+    labels = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
+    xt = tensor(x).requires_grad_(True)
+    loss = (-(tensor(labels) * torch.log_softmax(xt, dim=1)).sum(dim=1)).mean()
+    (expected,) = torch.autograd.grad(loss, xt, grad_outputs=torch.tensor(grad,
+                                                                          dtype=xt.dtype))
+    assert_close(mistakes.homework_fused_backward(x, labels, grad), expected.numpy(),
+                 np.float64)
+
+
+# --- the table of known mistakes --------------------------------------------------------
+
+def test_known_mistakes_table():
+    names = [m.name for m in mistakes.KNOWN_MISTAKES]
+    assert names == ["diagonal_only", "summed_jacobian_rows", "flattened_batch_jacobian",
+                     "identity_sized_by_batch"]
+    for m in mistakes.KNOWN_MISTAKES:
+        assert m.backward is getattr(mistakes, m.name)
+        assert len(m.why) > 40
+    by_name = {m.name: m for m in mistakes.KNOWN_MISTAKES}
+    assert "elementwise_chain_rule" in by_name["diagonal_only"].aliases
+    public = set(mistakes.__all__)
+    assert {f.__name__ for f in BACKWARD_MISTAKES} <= public
+
+
+def test_mistakes_do_not_mutate_inputs():
+    _, s, g = probe((4, 4), seed=5)
+    before = s.copy(), g.copy()
+    for backward in BACKWARD_MISTAKES:
+        backward(s, g)
+    np.testing.assert_array_equal(s, before[0])
+    np.testing.assert_array_equal(g, before[1])

@@ -1,0 +1,252 @@
+"""smgrad.softmax: softmax, log_softmax, logsumexp against PyTorch and MXNet, and the
+special values (masks, all -inf rows, +inf, extreme logits, dtypes) the module documents."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import smgrad
+from oracles import (LONG_ROW, MANY_ROWS, assert_close, mxnet_forward, normalized_axes, to_rows,
+                     tolerance, torch_log_softmax, torch_logsumexp, torch_softmax)
+from strategies import cases
+
+# Extreme and masked logits must never make numpy warn (no overflow, no 0/0 noise).
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+# --- against PyTorch, every shape, axis and dtype ---------------------------------------
+
+@given(cases())
+def test_softmax_matches_torch(case):
+    expected = torch_softmax(case.x, case.axes)
+    assert_close(smgrad.softmax(case.x, case.axis), expected, case.dtype)
+
+
+@given(cases())
+def test_log_softmax_matches_torch(case):
+    expected = torch_log_softmax(case.x, case.axes)
+    assert_close(smgrad.log_softmax(case.x, case.axis), expected, case.dtype)
+
+
+@given(cases(), st.booleans())
+def test_logsumexp_matches_torch(case, keepdims):
+    expected = torch_logsumexp(case.x, case.axes, keepdims)
+    assert_close(smgrad.logsumexp(case.x, case.axis, keepdims=keepdims), expected, case.dtype)
+
+
+@given(cases())
+def test_rows_are_distributions(case):
+    """Every row sums to 1 (up to the rounding of its entries), entries in [0, 1],
+    masked entries exactly 0."""
+    probs = smgrad.softmax(case.x, case.axis)
+    rows = to_rows(probs.astype(np.float64), case.axes)
+    np.testing.assert_allclose(rows.sum(axis=1), 1.0, **tolerance(case.dtype))
+    assert np.all((probs >= 0) & (probs <= 1))
+    assert np.all(probs[np.isneginf(case.x)] == 0)
+
+
+@given(cases())
+def test_inputs_not_mutated(case):
+    before = case.x.copy()
+    smgrad.softmax(case.x, case.axis)
+    smgrad.log_softmax(case.x, case.axis)
+    smgrad.logsumexp(case.x, case.axis)
+    np.testing.assert_array_equal(case.x, before)
+
+
+# --- against MXNet (int axes, 1-d to 4-d: MXNet has no 0-d arrays) ----------------------
+
+@pytest.mark.mxnet
+@given(cases(axis_kind="int", min_dims=1))
+def test_softmax_and_log_softmax_match_mxnet(mx, case):
+    assert_close(smgrad.softmax(case.x, case.axis),
+                 mxnet_forward(mx, "softmax", case.x, case.axis), case.dtype)
+    assert_close(smgrad.log_softmax(case.x, case.axis),
+                 mxnet_forward(mx, "log_softmax", case.x, case.axis), case.dtype)
+
+
+# --- arrays the property tests do not draw ----------------------------------------------
+
+@pytest.mark.parametrize("shape, axis", [
+    ((MANY_ROWS, 37), -1),  # many blocks of rows, the last one partial
+    ((MANY_ROWS, 37), 0),   # rows that are columns
+    ((2, LONG_ROW), -1),    # rows longer than a block
+    ((5, 7, 300), 1),     # a middle axis
+    ((6, 5, 4, 3), (0, 2)),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_arrays_match_torch(shape, axis, dtype):
+    x = (np.random.default_rng(0).standard_normal(shape) * 20).astype(dtype)
+    axes = normalized_axes(axis, len(shape))
+    assert_close(smgrad.softmax(x, axis), torch_softmax(x, axes), dtype)
+    assert_close(smgrad.log_softmax(x, axis), torch_log_softmax(x, axes), dtype)
+    assert_close(smgrad.logsumexp(x, axis), torch_logsumexp(x, axes, False), dtype)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided", "fortran"])
+def test_non_contiguous_input_matches_torch(layout):
+    base = np.random.default_rng(1).standard_normal((6, 8))
+    x = {"transposed": base.T, "strided": base[:, ::2],
+         "fortran": np.asfortranarray(base)}[layout]
+    for axis in (0, 1, -1):
+        assert_close(smgrad.softmax(x, axis), torch_softmax(np.ascontiguousarray(x), (axis % 2,)),
+                     np.float64)
+
+
+@pytest.mark.parametrize("shape, axis", [
+    ((0,), -1), ((0, 3), -1), ((3, 0), -1), ((3, 0), 0), ((2, 0, 3), (0, 2)), ((2, 0, 3), 1),
+])
+def test_empty_arrays_match_torch(shape, axis):
+    x = np.zeros(shape)
+    axes = normalized_axes(axis, len(shape))
+    assert_close(smgrad.softmax(x, axis), torch_softmax(x, axes), np.float64)
+    assert_close(smgrad.log_softmax(x, axis), torch_log_softmax(x, axes), np.float64)
+    for keepdims in (False, True):  # an empty sum: log 0 = -inf
+        assert_close(smgrad.logsumexp(x, axis, keepdims=keepdims),
+                     torch_logsumexp(x, axes, keepdims), np.float64)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, None, (0,), (-1,)])
+def test_zero_d_input_is_one_class(axis):
+    x = np.float64(-3.5)
+    assert smgrad.softmax(x, axis) == 1.0
+    assert smgrad.softmax(x, axis).shape == ()
+    assert smgrad.log_softmax(x, axis) == 0.0
+    assert smgrad.logsumexp(x, axis) == -3.5
+
+
+# --- stability: extreme logits, masks, documented special values ------------------------
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_extreme_logits_no_warning_and_exact_results(dtype):
+    """±1e4 overflows a naive exp in every float dtype; the stable forms give the
+    closed-form answers, without any warning."""
+    x = np.array([[1e4, -1e4, 0.0],
+                  [-1e4, -1e4, -1e4],
+                  [1e4, 1e4, -1e4]], dtype=dtype)
+    third, half = 1 / 3, 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probs = smgrad.softmax(x)
+        logp = smgrad.log_softmax(x)
+        lse = smgrad.logsumexp(x)
+    assert_close(probs, [[1, 0, 0], [third] * 3, [half, half, 0]], dtype)
+    log2, log3 = np.log(2.0), np.log(3.0)
+    assert_close(logp, [[0, -2e4, -1e4], [-log3] * 3, [-log2, -log2, -2e4 - log2]], dtype)
+    assert_close(lse, [1e4, -1e4 + log3, 1e4 + log2], dtype)
+
+
+def test_log_softmax_is_not_log_of_softmax():
+    """exp(-1e4) underflows to 0, but log_softmax keeps the finite value -1e4."""
+    x = np.array([0.0, -1e4])
+    logp = smgrad.log_softmax(x)
+    assert np.all(np.isfinite(logp))
+    assert_close(logp, [0.0, -1e4], np.float64)
+    assert_close(logp, torch_log_softmax(x, (0,)), np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_masked_entries_get_exactly_zero(dtype, axis):
+    x = np.array([[0.5, -np.inf, 2.0, -np.inf],
+                  [-np.inf, 1.0, 3.0, 0.0],
+                  [1.0, 2.0, -1.0, 4.0]], dtype=dtype)
+    mask = np.isneginf(x)
+    probs = smgrad.softmax(x, axis)
+    logp = smgrad.log_softmax(x, axis)
+    assert np.all(probs[mask] == 0.0)
+    assert np.all(np.isneginf(logp[mask]))
+    assert_close(probs, torch_softmax(x, (axis % 2,)), dtype)
+    assert_close(logp, torch_log_softmax(x, (axis % 2,)), dtype)
+    # A mask is the same as leaving the class out: closed form on the first row.
+    kept = np.exp(np.array([0.5, 2.0]) - 2.0)
+    if axis in (1, -1):
+        assert_close(probs[0, [0, 2]], kept / kept.sum(), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_masked_row_is_nan_and_logsumexp_minus_inf(dtype):
+    """Documented: a row of only -inf has no softmax (0/0): NaN probabilities and
+    log-probabilities, logsumexp -inf (log 0). Other rows are unaffected. As PyTorch."""
+    x = np.array([[-np.inf, -np.inf, -np.inf], [0.0, 1.0, -np.inf]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probs = smgrad.softmax(x)
+        logp = smgrad.log_softmax(x)
+        lse = smgrad.logsumexp(x)
+    assert np.all(np.isnan(probs[0])) and np.all(np.isnan(logp[0]))
+    assert lse[0] == -np.inf
+    e = np.exp(-1.0)
+    assert_close(probs[1], [e / (1 + e), 1 / (1 + e), 0.0], dtype)
+    assert_close(probs, torch_softmax(x, (1,)), dtype)
+    assert_close(logp, torch_log_softmax(x, (1,)), dtype)
+    assert_close(lse, torch_logsumexp(x, (1,), False), dtype)
+
+
+def test_positive_inf_or_nan_logit_gives_nan_row():
+    """Documented: +inf or NaN makes its row NaN; logsumexp is +inf for +inf. As PyTorch."""
+    x = np.array([[np.inf, 0.0], [np.nan, 0.0], [1.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probs = smgrad.softmax(x)
+        lse = smgrad.logsumexp(x)
+    assert np.all(np.isnan(probs[:2]))
+    assert lse[0] == np.inf and np.isnan(lse[1])
+    assert_close(probs, torch_softmax(x, (1,)), np.float64)
+    assert_close(lse, torch_logsumexp(x, (1,), False), np.float64)
+
+
+def test_float16_is_kept_and_accurate():
+    x = (np.random.default_rng(2).standard_normal((4, 5)) * 5).astype(np.float16)
+    probs = smgrad.softmax(x)
+    assert probs.dtype == np.float16
+    # Oracle: torch in float32 on the same (exactly representable) values, rounded once.
+    expected = torch_softmax(x.astype(np.float32), (1,)).astype(np.float16)
+    assert_close(probs, expected, np.float16)
+    assert smgrad.log_softmax(x).dtype == np.float16
+    assert smgrad.logsumexp(x).dtype == np.float16
+
+
+@pytest.mark.parametrize("x", [
+    [1, 2, 3],
+    np.arange(6, dtype=np.int32).reshape(2, 3),
+    np.arange(6, dtype=np.uint8).reshape(3, 2),
+    np.array([True, False, True]),
+    7,
+])
+def test_integers_and_bools_promoted_to_float64(x):
+    expected_probs = torch_softmax(np.asarray(x, dtype=np.float64), (np.ndim(x) - 1,)
+                                   if np.ndim(x) else ())
+    assert_close(smgrad.softmax(x), expected_probs, np.float64)
+    assert smgrad.log_softmax(x).dtype == np.float64
+    assert smgrad.logsumexp(x).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_every_function_keeps_the_dtype(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4)).astype(dtype)
+    g = rng.standard_normal((3, 4)).astype(dtype)
+    probs = smgrad.softmax(x)
+    targets = np.array([0, 3, 1])
+    outputs = {
+        "softmax": probs,
+        "log_softmax": smgrad.log_softmax(x),
+        "logsumexp": smgrad.logsumexp(x),
+        "softmax_jacobian": smgrad.softmax_jacobian(probs),
+        "softmax_jacobian full": smgrad.softmax_jacobian(probs, full=True),
+        "softmax_vjp": smgrad.softmax_vjp(probs, g),
+        "softmax_jvp": smgrad.softmax_jvp(probs, g),
+        "log_softmax_vjp": smgrad.log_softmax_vjp(probs, g),
+        "cross_entropy": smgrad.cross_entropy(x, targets),
+        "cross_entropy_grad": smgrad.cross_entropy_grad(x, targets),
+        "cross_entropy probs": smgrad.cross_entropy(x, probs),
+        "cross_entropy_grad probs": smgrad.cross_entropy_grad(x, probs),
+    }
+    wrong = {name: out.dtype for name, out in outputs.items() if out.dtype != dtype}
+    assert not wrong, f"dtype {np.dtype(dtype)} not kept by {wrong}"
