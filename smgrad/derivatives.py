@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, rowwise, same_shape
+from ._arrays import Axis, Layout, as_float_array, row_dot, rowwise, same_shape
 
 __all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp"]
 
@@ -48,14 +48,14 @@ def softmax_jacobian(probs: object, axis: Axis = -1, full: bool = False) -> np.n
     """
     probs = as_float_array(probs, "probs")
     layout = Layout.of(probs, axis)
+    if full and probs.size ** 2 > _FULL_JACOBIAN_LIMIT:  # checked before anything is built
+        raise ValueError(f"probs has {probs.size} entries, so full=True would build "
+                         f"{probs.size ** 2} Jacobian entries; use full=False for the "
+                         f"per-row blocks, or softmax_vjp to backpropagate")
     p = layout.to_2d(probs)
     blocks = p[:, :, None] * (np.eye(layout.n, dtype=p.dtype) - p[:, None, :])
     if not full:
         return blocks.reshape(layout.batch_shape + (layout.n, layout.n))
-    if probs.size ** 2 > _FULL_JACOBIAN_LIMIT:
-        raise ValueError(f"probs has {probs.size} entries, so full=True would build "
-                         f"{probs.size ** 2} Jacobian entries; use full=False for the "
-                         f"per-row blocks, or softmax_vjp to backpropagate")
     # Put block b at rows (b, :) and columns (b, :); every other block is zero.
     dense = np.einsum("bij,bc->bicj", blocks, np.eye(layout.rows, dtype=p.dtype))
     moved = layout.batch_shape + layout.class_shape
@@ -118,9 +118,7 @@ def _rowwise_rule(kernel, probs: object, other: object, other_name: str,
 
 
 def _softmax_vjp_2d(s: np.ndarray, g: np.ndarray, *, out: np.ndarray) -> None:
-    np.multiply(g, s, out=out)
-    dot = out.sum(axis=1, keepdims=True)
-    np.subtract(g, dot, out=out)
+    np.subtract(g, row_dot(g, s), out=out)  # g - ⟨g, s⟩ written straight into out
     out *= s
 
 
