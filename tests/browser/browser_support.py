@@ -73,7 +73,7 @@ class Visit:
 
 def open_page(browser, base_url: str, path: str) -> Visit:
     """Open ``base_url + path`` in a fresh context, block and record every request that
-    is not for 127.0.0.1, and wait until the page (and MathJax, if it loads) is done."""
+    is not for 127.0.0.1 or a local file, and wait until the page (and MathJax, if it loads) is done."""
     context = browser.new_context(viewport=VIEWPORT, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -81,7 +81,7 @@ def open_page(browser, base_url: str, path: str) -> Visit:
 
     def route(route_) -> None:
         url = route_.request.url
-        if urlsplit(url).hostname == "127.0.0.1":
+        if _is_local(url):
             route_.continue_()
         else:
             visit.outside_requests.append(url)
@@ -94,7 +94,7 @@ def open_page(browser, base_url: str, path: str) -> Visit:
                 f"{msg.text} ({where.get('url', '')}:{where.get('lineNumber', '')})")
 
     def on_failed(request) -> None:
-        if urlsplit(request.url).hostname == "127.0.0.1":
+        if _is_local(request.url):
             visit.failed_requests.append(f"{request.url}: {request.failure}")
 
     def on_response(response) -> None:
@@ -111,6 +111,12 @@ def open_page(browser, base_url: str, path: str) -> Visit:
     visit.mathjax = wait_for_mathjax(page)
     page.wait_for_load_state("networkidle")
     return visit
+
+
+def _is_local(url: str) -> bool:
+    """The book served on 127.0.0.1, or opened from disk (file://)."""
+    parts = urlsplit(url)
+    return parts.hostname == "127.0.0.1" or parts.scheme == "file"
 
 
 def wait_for_mathjax(page) -> str:

@@ -142,6 +142,21 @@ def test_math_is_typeset_by_mathjax(visits, toc_page, book_src):
     assert _raw_tex(visit.page.evaluate(VISIBLE_PROSE_JS)) == [], "raw TeX in the text"
 
 
+def test_math_renders_when_opened_from_disk(browser, html_dir, toc_page, book_src):
+    """The built book opened as files (file://, no server, no network) typesets its math."""
+    visit = open_page(browser, html_dir.as_uri() + "/", f"{toc_page}.html")
+    try:
+        assert visit.outside_requests == [], "requests that leave the disk (blocked)"
+        assert visit.console_errors == [] and visit.page_errors == []
+        math = visit.page.evaluate(MATH_JS)
+        if _math_in_source(book_src, toc_page):
+            assert visit.mathjax == "typeset"
+            assert math["containers"] >= math["maths"] > 0
+        assert math["untypeset"] == [] and math["broken"] == []
+    finally:
+        visit.page.context.close()
+
+
 def test_code_cells_and_outputs_are_visible(visits, notebook_page, book_src):
     source_cells = [c for c in notebook_json(book_src, notebook_page)["cells"]
                     if c["cell_type"] == "code" and "remove-cell" not in _tags(c)]
