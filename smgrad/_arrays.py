@@ -156,6 +156,16 @@ class Layout:
 _BLOCK_ELEMS = 1 << 17
 
 
+def special_values_quietly() -> np.errstate:
+    """The floating-point events that the row formulas produce on purpose, silenced.
+
+    NaN only where documented (all ``-inf`` rows, ``+inf`` or NaN input); ``log 0 = -inf``
+    for an all ``-inf`` row's ``logsumexp``; ``x - max`` overflowing to ``-inf`` for
+    logits near the float limit, whose ``exp`` is then exactly 0.
+    """
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
 def compute_dtype(*dtypes: np.dtype) -> np.dtype:
     """The common float dtype of ``dtypes``, with float16 raised to float32 for the sums."""
     dtype = np.result_type(*dtypes)
@@ -174,9 +184,7 @@ def rowwise(kernel, *arrays: np.ndarray) -> np.ndarray:
     rows, n = out.shape
     if n > 0:
         step = max(1, _BLOCK_ELEMS // n)
-        # NaN only where documented (all -inf rows, +inf or NaN input): no warning for it;
-        # x - max can overflow to -inf for logits near the float limit, and exp(-inf) = 0.
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with special_values_quietly():
             for start in range(0, rows, step):
                 kernel(*(w[start:start + step] for w in work), out=out[start:start + step])
     return out.astype(np.result_type(*arrays), copy=False)

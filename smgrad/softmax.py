@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, compute_dtype, row_dot, rowwise
+from ._arrays import (Axis, Layout, as_float_array, compute_dtype, row_dot, rowwise,
+                      special_values_quietly)
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -72,7 +73,7 @@ def logsumexp(x: object, axis: Axis = -1, keepdims: bool = False) -> np.ndarray:
         out = np.full(layout.rows, -np.inf, dtype=x2.dtype)
     else:
         m = _safe_max(x2)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with special_values_quietly():
             out = (m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True)))[:, 0]
         out[np.isposinf(m[:, 0])] = np.inf  # a +inf logit: log Σ exp = +inf, not inf - inf
     return np.asarray(layout.reduced(out.astype(x.dtype, copy=False), keepdims))

@@ -141,6 +141,22 @@ def test_extreme_logits_no_warning_and_exact_results(dtype):
     assert_close(lse, [1e4, -1e4 + log3, 1e4 + log2], dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logits_at_the_float_limit_no_warning(dtype):
+    """With logits of ±(largest float)/1.2, x - max overflows to -inf: exp gives exactly 0
+    and nothing warns, in every function (they share one error state)."""
+    big = np.finfo(dtype).max / dtype(1.2)
+    x = np.array([big, -big], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probs = smgrad.softmax(x)
+        lse = smgrad.logsumexp(x)
+        logp = smgrad.log_softmax(x)
+    assert probs.tolist() == [1.0, 0.0]
+    assert lse == big
+    assert logp[0] == 0 and logp[1] == -np.inf  # -2·big/1.2 is beyond the float range
+
+
 def test_log_softmax_is_not_log_of_softmax():
     """exp(-1e4) underflows to 0, but log_softmax keeps the finite value -1e4."""
     x = np.array([0.0, -1e4])
