@@ -7,19 +7,20 @@
 >>> smgrad.diagnose(smgrad.mistakes.diagonal_only).mistake
 'diagonal_only'
 
-Modules, one per concept: ``softmax`` (softmax, log_softmax, logsumexp),
+Modules, one per concept: ``forward`` (softmax, log_softmax, logsumexp),
 ``derivatives`` (Jacobians, VJPs, JVPs), ``losses`` (cross-entropy and its gradient),
-``check`` (finite differences), ``mistakes`` (the learners' wrong rules), ``diagnose``,
+``check`` (finite differences), ``printing`` (stable printing of round-off), ``mistakes``
+(the learners' wrong rules), ``diagnose`` (a module you can call: ``smgrad.diagnose(fn)``),
 ``autograd`` (a tiny reverse-mode engine whose softmax backward is ``softmax_vjp``),
 ``frameworks`` (the same computations in PyTorch and MXNet, imported lazily).
 """
 
-from . import autograd, check, mistakes
+from . import autograd, check, diagnose, forward, mistakes, printing
 from .check import GradcheckResult, gradcheck, numerical_jacobian, numerical_vjp
 from .derivatives import log_softmax_vjp, softmax_jacobian, softmax_jvp, softmax_vjp
-from .diagnose import Diagnosis, diagnose
+from .diagnose import Diagnosis
 from .losses import cross_entropy, cross_entropy_grad
-from .softmax import log_softmax, logsumexp, softmax
+from .forward import log_softmax, logsumexp, softmax
 
 __version__ = "0.1.0"
 
@@ -29,5 +30,5 @@ __all__ = [
     "cross_entropy", "cross_entropy_grad",
     "numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult",
     "diagnose", "Diagnosis",
-    "autograd", "check", "mistakes",
+    "autograd", "check", "forward", "mistakes", "printing",
 ]

@@ -42,8 +42,8 @@ from ._arrays import Axis, Layout, as_float_array, normalize_axes, same_shape
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .losses import _targets_2d, cross_entropy_grad
 from .losses import cross_entropy as _cross_entropy_value
-from .softmax import log_softmax as _log_softmax
-from .softmax import softmax as _softmax
+from .forward import log_softmax as _log_softmax
+from .forward import softmax as _softmax
 
 __all__ = ["Tensor", "cross_entropy", "nll_of_probs"]
 

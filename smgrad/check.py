@@ -21,8 +21,7 @@ import numpy as np
 
 from ._arrays import as_float_array, same_shape
 
-__all__ = ["numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult",
-           "below", "tidy"]
+__all__ = ["numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult"]
 
 _STEP = np.finfo(np.float64).eps ** (1 / 3)
 
@@ -133,27 +132,6 @@ def gradcheck(f: Callable[[np.ndarray], object],
         rtol=rtol,
         atol=atol,
     )
-
-
-def below(error: object, limit: float) -> str:
-    """An error, as text that is the same on every machine: ``"< limit"`` when every
-    ``|error|`` is below ``limit``, else the largest ``|error|`` itself (a real failure
-    shows). Round-off-sized errors have last digits that vary between CPUs' ``exp`` and
-    ``log`` routines, so printing them raw would make a notebook's output unstable.
-
-    Args:
-        error: a number or an array of errors (differences), any shape.
-        limit: the bound a correct result stays under.
-    """
-    worst = float(np.max(np.abs(np.asarray(error, dtype=np.float64)), initial=0.0))
-    return f"< {limit:.0e}" if worst < limit else f"{worst:.2e}"
-
-
-def tidy(values: object, decimals: int = 6) -> np.ndarray:
-    """``values`` rounded to ``decimals`` places, with ``-0.0`` turned into ``0.0``: for
-    printing results that are zero up to round-off, whose size and even sign vary
-    between CPUs. Returns a float64 array."""
-    return np.round(np.asarray(values, dtype=np.float64), decimals) + 0.0
 
 
 def _directional_differences(f, x: np.ndarray, eps: Optional[float]):

@@ -11,6 +11,7 @@ the known mistakes apart, and compares every outcome (an array, or an exception)
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from .derivatives import softmax_vjp
 from .mistakes import KNOWN_MISTAKES
-from .softmax import softmax
+from .forward import softmax
 
 __all__ = ["diagnose", "Diagnosis"]
 
@@ -127,3 +128,17 @@ def _describe_unknown(theirs: dict[str, Outcome], right: dict[str, np.ndarray]) 
                      f"(expected {expected:.4f}, got {got:.4f})")
     lines.append(f"Fix: {FIX}")
     return "\n".join(lines)
+
+
+class _CallableModule(type(sys)):
+    """``smgrad.diagnose`` is this module, and calling it calls :func:`diagnose`.
+
+    So the public name never hides a module (``import smgrad.diagnose as m; m.Diagnosis``
+    works), ``smgrad.diagnose(fn)`` reads as a verb, and ``python -m smgrad.diagnose``
+    runs the command line below."""
+
+    def __call__(self, *args, **kwargs) -> Diagnosis:
+        return diagnose(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

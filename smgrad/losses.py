@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 
 from ._arrays import Axis, Layout, as_float_array, same_shape
-from .softmax import log_softmax, softmax
+from .forward import log_softmax, softmax
 
 __all__ = ["cross_entropy", "cross_entropy_grad"]
 

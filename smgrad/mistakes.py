@@ -19,7 +19,7 @@ import numpy as np
 
 from ._arrays import Axis, Layout, as_float_array
 from .derivatives import softmax_jacobian
-from .softmax import softmax
+from .forward import softmax
 
 __all__ = [
     "diagonal_only",

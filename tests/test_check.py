@@ -175,12 +175,12 @@ def test_gradcheck_rejects_a_vjp_of_the_wrong_shape():
     (np.array([]), 1e-15, "< 1e-15"),
 ])
 def test_below_prints_a_bound_or_the_failure(error, limit, text):
-    assert smgrad.check.below(error, limit) == text
+    assert smgrad.printing.below(error, limit) == text
 
 
 def test_tidy_rounds_away_round_off_and_negative_zero():
-    out = smgrad.check.tidy(np.array([-1e-17, 2.5e-9, -0.0, 0.1234567]))
+    out = smgrad.printing.tidy(np.array([-1e-17, 2.5e-9, -0.0, 0.1234567]))
     assert out.dtype == np.float64
     assert out.tolist() == [0.0, 0.0, 0.0, 0.123457]
     assert not np.signbit(out[:3]).any()  # no -0.0 left: it would print as "-0."
-    assert smgrad.check.tidy([0.123456789], decimals=8).tolist() == [0.12345679]
+    assert smgrad.printing.tidy([0.123456789], decimals=8).tolist() == [0.12345679]

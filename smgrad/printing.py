@@ -1,0 +1,34 @@
+"""Printing results that are the same on every machine: the book's output helpers.
+
+Round-off-sized numbers (a difference of 1e-17, a sum that is 0 up to ``ε``) have last
+digits, and even signs, that vary between CPUs' ``exp`` and ``log`` routines. A notebook
+that printed them raw would read differently on every machine, and nbval would fail.
+:func:`below` prints such an error as a bound; :func:`tidy` rounds values for display.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["below", "tidy"]
+
+
+def below(error: object, limit: float) -> str:
+    """An error, as text that is the same on every machine: ``"< limit"`` when every
+    ``|error|`` is below ``limit``, else the largest ``|error|`` itself (a real failure
+    shows). Round-off-sized errors have last digits that vary between CPUs' ``exp`` and
+    ``log`` routines, so printing them raw would make a notebook's output unstable.
+
+    Args:
+        error: a number or an array of errors (differences), any shape.
+        limit: the bound a correct result stays under.
+    """
+    worst = float(np.max(np.abs(np.asarray(error, dtype=np.float64)), initial=0.0))
+    return f"< {limit:.0e}" if worst < limit else f"{worst:.2e}"
+
+
+def tidy(values: object, decimals: int = 6) -> np.ndarray:
+    """``values`` rounded to ``decimals`` places, with ``-0.0`` turned into ``0.0``: for
+    printing results that are zero up to round-off, whose size and even sign vary
+    between CPUs. Returns a float64 array."""
+    return np.round(np.asarray(values, dtype=np.float64), decimals) + 0.0
