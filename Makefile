@@ -1,7 +1,7 @@
 # Two commands for a fresh machine with only python3 and make:
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up both environments and run every test
-# `make bench` runs the benchmarks (numpy 2.x and the book's numpy 1.23.5).
+# `make help` lists every target: its line there is the `## ` comment on the target's line.
 
 PYTHON   ?= python3
 VENV     := .venv
@@ -11,7 +11,15 @@ PY_NP2   := $(VENV_NP2)/bin/python
 # Each environment is (re)installed only when its requirements or the package metadata change.
 STAMP     := $(VENV)/.installed
 STAMP_NP2 := $(VENV_NP2)/.installed
+# The chapters: outputs committed, compared by nbval. Not exercises/: the learner editions
+# have their outputs cleared (make exercises writes them; tests/learner checks them).
 NOTEBOOKS  = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' -not -path '*/_build/*' | sort)
+EXERCISES  = $(sort $(wildcard exercises/*.ipynb))
+# Run by their own targets (test-browser, test-learner), not by test-unit / test-np2.
+PYTEST_OWN_TARGETS := --ignore=tests/browser --ignore=tests/learner
+# matplotlib's first import on a machine prints a font-cache notice to stderr, which a
+# notebook would store (and nbval compare): build the cache outside any notebook.
+MPL_CACHE = $(PY) -c "import matplotlib.pyplot"
 # MathJax 3 is served by the book itself (math renders with no network): npm installs it
 # into .mathjax/html/_static/mathjax/, which _config.yml copies into _build/html/.
 MATHJAX_VERSION := 3.2.2
@@ -19,16 +27,19 @@ MATHJAX_STAMP   := .mathjax/.installed-$(MATHJAX_VERSION)
 # The browser test drives Debian's Chromium with Playwright (never `playwright install`).
 CHROMIUM      ?= /usr/bin/chromium
 STAMP_BROWSER := $(VENV)/.installed-browser
+# axe-core, the accessibility checker the browser test injects into every page, from npm
+# like MathJax: into tests/browser/node_modules/ (git-ignored, as every node_modules/).
+AXE_VERSION := 4.14.1
+AXE_STAMP   := tests/browser/node_modules/.installed-axe-core-$(AXE_VERSION)
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: book test test-unit test-np2 test-notebooks test-book test-browser bench notebooks clean help
+.PHONY: help book test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
+        test-book test-browser pdf exercises notebooks record-mxnet bench clean distclean
 
-help:
-	@echo "make book    build the HTML book into _build/html"
-	@echo "make test    run every test (unit, property, numpy 2.x, nbval, book build with -W,"
-	@echo "             every page in headless Chromium: make test-browser)"
-	@echo "make bench   run the benchmarks against PyTorch"
-	@echo "make notebooks  re-execute every notebook in place (after editing one)"
+help: ## list the targets (this text)
+	@echo "usage: make TARGET   (.venv: the book's pinned environment, numpy 1.23.5 and MXNet;"
+	@echo "                      .venv-np2: numpy 2.x without MXNet, like Colab)"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z0-9-]*:[^#]*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +63,12 @@ $(MATHJAX_STAMP):
 	rm -rf .mathjax/npm
 	touch $@
 
+$(AXE_STAMP):
+	command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y npm; }
+	rm -rf tests/browser/node_modules
+	npm install --prefix tests/browser --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_VERSION)
+	touch $@
+
 $(STAMP_BROWSER): $(STAMP) requirements-browser.txt
 	$(PY) -m pip install --quiet -r requirements-browser.txt
 	touch $@
@@ -61,41 +78,71 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-book: $(STAMP) $(MATHJAX_STAMP)
+book: $(STAMP) $(MATHJAX_STAMP) ## build the HTML book into _build/html (sets up .venv and MathJax)
 	$(VENV)/bin/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: test-unit test-np2 test-notebooks test-book test-browser
+# Every check, in this order; each one fails make on a non-zero exit, pytest's 5 (it
+# collected no test) included: nothing here may turn a failure or an empty run into 0.
+test: test-unit test-np2 test-notebooks test-no-mxnet test-learner test-book test-browser ## every test below, in order (what .ci/run and CI run)
 
-# pytest exits 5 when it collects no test; make treats that, like any non-zero, as failure.
-test-unit: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser
+test-unit: $(STAMP) ## smgrad's unit, property and doctests in .venv (numpy 1.23.5, MXNet)
+	$(PY) -m pytest --doctest-modules smgrad tests $(PYTEST_OWN_TARGETS)
 
-test-np2: $(STAMP_NP2)
+test-np2: $(STAMP_NP2) ## the same in .venv-np2 (numpy 2.x; the MXNet tests are deselected)
 	$(PY_NP2) -c "import numpy, sys; sys.exit(0 if int(numpy.__version__.split('.')[0]) >= 2 else 'numpy 2.x expected, got ' + numpy.__version__)"
-	$(PY_NP2) -m pytest tests -m "not mxnet" --ignore=tests/browser
+	$(PY_NP2) -m pytest --doctest-modules smgrad tests -m "not mxnet" $(PYTEST_OWN_TARGETS)
 
-test-notebooks: $(STAMP)
-	@# matplotlib's first import on a machine prints a font-cache notice to stderr, which
-	@# nbval would compare: build the cache here, outside any notebook.
-	$(PY) -c "import matplotlib.pyplot"
+test-notebooks: $(STAMP) ## nbval: re-run each chapter, compare its stored outputs (MXNet: live = record)
+	$(MPL_CACHE)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg $(NOTEBOOKS)
 
-test-book: $(STAMP) $(MATHJAX_STAMP)
+test-no-mxnet: $(STAMP_NP2) ## run each chapter and learner edition in .venv-np2, no MXNet (as on Colab)
+	$(PY_NP2) tools/run_without_mxnet.py $(NOTEBOOKS) $(EXERCISES)
+
+test-learner: $(STAMP) ## the learner editions (tests/learner): current, and their feedback right
+	$(PY) -m pytest tests/learner -q
+
+test-book: $(STAMP) $(MATHJAX_STAMP) ## rebuild _build/html from scratch, warnings as errors
 	rm -rf _build
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 
 # Every page of the book that test-book built, in headless Chromium (tests/browser): no
-# console error, no request off 127.0.0.1, math typeset; screenshots in _build/screenshots.
-test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM)
-	$(PY) -m pytest tests/browser
+# console error, no request off 127.0.0.1, math typeset, no serious axe violation in light
+# or dark mode, nothing clipped; and the PDF made from them. Screenshots in
+# _build/screenshots, axe's findings in _build/accessibility.
+# --require-book: a missing book fails here (plain `pytest` skips these tests instead).
+test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM) $(AXE_STAMP) ## test-book and the PDF, then every page in headless Chromium
+	$(PY) tools/make_pdf.py
+	$(PY) -m pytest tests/browser --require-book
 
-notebooks: $(STAMP)
-	$(PY) book/execute_notebooks.py $(NOTEBOOKS)
+# Each page printed by Chromium once MathJax has typeset it, merged in toc order (no network).
+pdf: book $(STAMP_BROWSER) $(CHROMIUM) ## the whole book as one PDF: _build/pdf/book.pdf (and _build/html/book.pdf)
+	$(PY) tools/make_pdf.py
 
-bench: $(STAMP) $(STAMP_NP2)
+exercises: $(STAMP) ## regenerate the learner editions exercises/*.ipynb from the chapters
+	$(PY) tools/make_exercises.py
+
+notebooks: $(STAMP) ## re-execute each chapter in place (after editing one; then exercises)
+	$(MPL_CACHE)
+	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+# The first pass rewrites smgrad/mxnet_records/NAME.json from live MXNet; the second runs
+# every chapter against those records (a cell whose output varies fails there).
+record-mxnet: $(STAMP) ## re-record each %%mxnet cell's output, then re-execute the chapters on it
+	$(MPL_CACHE)
+	SMGRAD_RECORD_MXNET=1 $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environments
 	$(PY_NP2) benchmarks/bench_softmax.py
 	$(PY) benchmarks/bench_softmax.py
 
-clean:
+clean: ## remove _build and test caches; keeps .venv, .venv-np2, .mathjax
 	rm -rf _build .pytest_cache .hypothesis
+	find . \( -path ./.git -o -path ./$(VENV) -o -path ./$(VENV_NP2) -o -path ./.mathjax \) -prune \
+	    -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "kept .venv, .venv-np2, .mathjax and tests/browser/node_modules: make distclean removes them"
+
+distclean: clean ## clean, then remove .venv, .venv-np2, .mathjax, axe-core (make reinstalls them)
+	rm -rf $(VENV) $(VENV_NP2) .mathjax tests/browser/node_modules

@@ -1,24 +1,34 @@
-"""Speed of smgrad's softmax and softmax VJP, as ratios against PyTorch in the same run.
+"""Speed of smgrad's softmax and softmax VJP, against the numpy a reader would write and
+scipy (the targets), and against PyTorch (for scale), as ratios in one process.
 
 What is measured (float32 logits of shape (4096, 1000), one thread everywhere):
 
-* forward:  ``smgrad.softmax`` against ``torch.softmax`` (target: within 2x), with a
-  plain three-pass numpy softmax, ``scipy.special.softmax`` and ``mxnet.nd.softmax`` (when
-  installed) as reference points, and ``np.exp(x)`` alone for scale (the exp that every
-  numpy softmax must pay, in one pass);
-* backward: ``smgrad.softmax_vjp`` against PyTorch's softmax backward kernel (target:
-  within 1.5x), with a plain numpy VJP and PyTorch's ``autograd.grad`` on a prepared graph
-  as reference points, and ``np.add(probs, grad_out)`` alone for scale (one pass that
-  reads both inputs and writes a result: the memory traffic that every VJP needs);
+* forward: ``smgrad.softmax``, the naive numpy softmax ``exp(x - max) / sum``,
+  ``scipy.special.softmax``, ``torch.softmax`` and ``mxnet.nd.softmax`` (when installed),
+  and ``np.exp(x)`` alone for scale (the exp that every numpy softmax must pay, in one
+  pass);
+* backward: ``smgrad.softmax_vjp``, the naive numpy VJP
+  ``s * (g - (g * s).sum(axis, keepdims=True))``, PyTorch's softmax backward kernel and
+  its ``autograd.grad`` on a prepared graph, and ``np.add(probs, grad_out)`` alone for
+  scale (one pass that reads both inputs and writes a result: the memory traffic that
+  every VJP needs);
 * Jacobian then multiply against the VJP, as ``n`` grows (batch 256): time and peak memory.
+
+The targets (issue 9), each a ratio of per-call times in the same run:
+``smgrad.softmax`` <= 0.9x ``scipy.special.softmax`` and <= 1.0x the naive numpy softmax;
+``smgrad.softmax_vjp`` <= 0.8x the naive numpy VJP. Each group's table also gives every
+contender's ratio to PyTorch (the reference of the group), with no target: plain numpy
+makes several passes where PyTorch's kernel makes one.
 
 How: every contender is warmed up, then timed in alternating blocks of repeated calls
 (``--rounds`` rounds of ``--calls`` calls each, the order rotated every round), as in a
 training loop's steady state; a contender's per-call time is the median over the rounds,
-and its ratio is that median over the reference's. Interleaving makes the ratios robust to
+and a ratio is the quotient of two such medians. Interleaving makes the ratios robust to
 a machine whose speed drifts. The clock is the process's CPU time by default: on a shared
 machine it leaves out the time other processes take from this one (on an idle machine it
 agrees with the wall clock, which is recorded too: ``--clock wall`` reports it instead).
+Other processes still share the caches and the memory bus: the load average at the start
+and the end is printed and saved.
 
 Speed is reported, not tested: each target prints PASS or FAIL and the script exits 0.
 Results go to ``benchmarks/results/<env>.json`` (``numpy-2.x.json``, ``numpy-1.23.5.json``)
@@ -26,7 +36,8 @@ for the book to read. Run with ``make bench`` (both environments), or::
 
     .venv/bin/python benchmarks/bench_softmax.py [--rounds 7] [--calls 20]
 
-``--block-sweep`` times smgrad's block size instead (the choice of ``_BLOCK_ELEMS``).
+``--block-sweep`` times smgrad's block size instead: the row formulas of
+``smgrad._rows`` with ``block_elems`` from 2**15 to 2**23 entries.
 """
 
 from __future__ import annotations
@@ -58,14 +69,23 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import smgrad  # noqa: E402
+from smgrad import _rows  # noqa: E402  (the row formulas, for --block-sweep)
+from smgrad._arrays import BLOCK_ELEMS  # noqa: E402
 from smgrad.frameworks import import_mxnet, quiet_mxnet  # noqa: E402
 
 torch.set_num_threads(1)
 
 SHAPE = (4096, 1000)
 DTYPE = np.float32
-FORWARD_TARGET = 2.0
-BACKWARD_TARGET = 1.5
+FORWARD, BACKWARD = "forward", "backward"
+SMGRAD_SOFTMAX, SMGRAD_VJP = "smgrad.softmax", "smgrad.softmax_vjp"
+NAIVE_SOFTMAX, SCIPY_SOFTMAX = "numpy, three passes", "scipy.special.softmax"
+NAIVE_VJP = "numpy VJP, s*(g - sum(g*s))"
+#: (group, contender, reference, the largest ratio allowed): issue 9's targets.
+TARGETS = ((FORWARD, SMGRAD_SOFTMAX, SCIPY_SOFTMAX, 0.9),
+           (FORWARD, SMGRAD_SOFTMAX, NAIVE_SOFTMAX, 1.0),
+           (BACKWARD, SMGRAD_VJP, NAIVE_VJP, 0.8))
+BLOCK_SWEEP = (15, 17, 19, 21, 22, 23)  # 2**k entries; 2**22 > 4096 x 1000: one block
 JACOBIAN_BATCH = 256
 JACOBIAN_NS = (10, 30, 100, 300, 1000)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,7 +97,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 class Contender:
     name: str
     call: Callable[[], object]
-    target: Optional[float] = None  # the ratio to beat, or None for a reference point
     note: str = ""
     cpu: list = field(default_factory=list)   # seconds per call, one entry per round
     wall: list = field(default_factory=list)
@@ -109,27 +128,47 @@ def summarize(group: str, contenders: list[Contender], clock: str) -> dict:
     ref = contenders[0]
     print(f"\n{group}: per-call {clock} time (median of {len(ref.cpu)} rounds) and ratio "
           f"to {ref.name}")
-    print(f"  {'contender':<37}{'ms/call':>9}{'ratio':>8}{'wall ratio':>12}   verdict")
+    print(f"  {'contender':<37}{'ms/call':>9}{'ratio':>8}{'wall ratio':>12}   note")
     rows = []
     for c in contenders:
-        times = c.cpu if clock == "cpu" else c.wall
-        ref_times = ref.cpu if clock == "cpu" else ref.wall
-        ratio = median(times) / median(ref_times)
+        ratio = median(times_of(c, clock)) / median(times_of(ref, clock))
         wall_ratio = median(c.wall) / median(ref.wall)
-        if c is ref:
-            verdict = "reference"
-        elif c.target is not None:
-            verdict = f"{'PASS' if ratio <= c.target else 'FAIL'} (target <= {c.target:g}x)"
-        else:
-            verdict = c.note
-        print(f"  {c.name:<37}{median(times) * 1e3:9.2f}{ratio:8.2f}{wall_ratio:12.2f}   "
-              f"{verdict}")
-        rows.append(dict(name=c.name, ms_per_call=median(times) * 1e3, ratio=ratio,
-                         wall_ratio=wall_ratio, target=c.target,
-                         passed=None if c.target is None else bool(ratio <= c.target),
-                         note=c.note, cpu_ms=[t * 1e3 for t in c.cpu],
+        note = "reference" if c is ref else c.note
+        print(f"  {c.name:<37}{median(times_of(c, clock)) * 1e3:9.2f}{ratio:8.2f}"
+              f"{wall_ratio:12.2f}   {note}")
+        rows.append(dict(name=c.name, ms_per_call=median(times_of(c, clock)) * 1e3,
+                         ratio=ratio, wall_ratio=wall_ratio, note=c.note,
+                         cpu_ms=[t * 1e3 for t in c.cpu],
                          wall_ms=[t * 1e3 for t in c.wall]))
     return dict(reference=ref.name, contenders=rows)
+
+
+def times_of(c: Contender, clock: str) -> list:
+    return c.cpu if clock == "cpu" else c.wall
+
+
+def check_targets(groups: dict[str, list[Contender]], clock: str) -> list[dict]:
+    """Print and return issue 9's targets: each a ratio of two contenders' median times,
+    measured in the same alternating run."""
+    print(f"\nTargets (issue 9): ratio of per-call {clock} times, same run")
+    print(f"  {'ratio':<60}{'value':>7}{'target':>9}   verdict")
+    out = []
+    for group, name, ref_name, limit in TARGETS:
+        by_name = {c.name: c for c in groups[group]}
+        label = f"{name} / {ref_name}"
+        if ref_name not in by_name:
+            print(f"  {label:<60}{'-':>7}{limit:>8g}x   not measured "
+                  f"({ref_name} not installed)")
+            out.append(dict(contender=name, reference=ref_name, target=limit, ratio=None,
+                            wall_ratio=None, passed=None))
+            continue
+        c, ref = by_name[name], by_name[ref_name]
+        ratio = median(times_of(c, clock)) / median(times_of(ref, clock))
+        passed = bool(ratio <= limit)
+        print(f"  {label:<60}{ratio:7.2f}{limit:>8g}x   {'PASS' if passed else 'FAIL'}")
+        out.append(dict(contender=name, reference=ref_name, target=limit, ratio=ratio,
+                        wall_ratio=median(c.wall) / median(ref.wall), passed=passed))
+    return out
 
 
 def agrees(name: str, actual: object, expected: np.ndarray) -> None:
@@ -165,16 +204,15 @@ def forward_contenders(x: np.ndarray, mx) -> list[Contender]:
     xt = torch.from_numpy(x)
     expected = torch.softmax(xt, dim=-1).numpy()
     out = [Contender("torch.softmax", lambda: torch.softmax(xt, dim=-1)),
-           Contender("smgrad.softmax", lambda: smgrad.softmax(x, axis=-1),
-                     target=FORWARD_TARGET),
-           Contender("numpy, three passes", lambda: numpy_softmax(x),
-                     note="reference point (expected ~2.8x)"),
+           Contender(SMGRAD_SOFTMAX, lambda: smgrad.softmax(x, axis=-1)),
+           Contender(NAIVE_SOFTMAX, lambda: numpy_softmax(x),
+                     note="target: smgrad.softmax <= 1.0x this"),
            Contender("np.exp(x) alone", lambda: np.exp(x),
                      note="for scale: numpy's exp alone")]
     special = try_import("scipy.special")
     if special is not None:
-        out.append(Contender("scipy.special.softmax", lambda: special.softmax(x, axis=-1),
-                             note="reference point (expected ~3.2x)"))
+        out.append(Contender(SCIPY_SOFTMAX, lambda: special.softmax(x, axis=-1),
+                             note="target: smgrad.softmax <= 0.9x this"))
     if mx is not None:
         with quiet_mxnet():
             xm = mx.nd.array(x, dtype=x.dtype)
@@ -199,10 +237,9 @@ def backward_contenders(x: np.ndarray, grad_out: np.ndarray, mx) -> list[Contend
     probs = probs_d.numpy()
     out = [Contender("torch softmax backward",
                      lambda: torch._softmax_backward_data(grad_t, probs_d, -1, xt.dtype)),
-           Contender("smgrad.softmax_vjp", lambda: smgrad.softmax_vjp(probs, grad_out),
-                     target=BACKWARD_TARGET),
-           Contender("numpy VJP, s*(g - sum(g*s))", lambda: numpy_vjp(probs, grad_out),
-                     note="reference point (expected ~2x)"),
+           Contender(SMGRAD_VJP, lambda: smgrad.softmax_vjp(probs, grad_out)),
+           Contender(NAIVE_VJP, lambda: numpy_vjp(probs, grad_out),
+                     note="target: smgrad.softmax_vjp <= 0.8x this"),
            Contender("np.add(s, g) alone", lambda: np.add(probs, grad_out),
                      note="for scale: one pass over s, g"),
            Contender("torch.autograd.grad (graph ready)",
@@ -293,32 +330,24 @@ def jacobian_vs_vjp(rounds: int, budget_s: float, clock: str) -> dict:
 
 def block_sweep(x: np.ndarray, grad_out: np.ndarray, rounds: int, calls: int,
                 clock: str) -> None:
-    """smgrad's softmax and VJP with rows in blocks of 2**15 ... 2**19 elements (the
-    ``_BLOCK_ELEMS`` of smgrad._arrays), against PyTorch, alternating."""
-    from smgrad import _arrays
-
-    def at(block: int, fn: Callable[[], object]) -> Callable[[], object]:
-        def call():
-            saved, _arrays._BLOCK_ELEMS = _arrays._BLOCK_ELEMS, block
-            try:
-                return fn()
-            finally:
-                _arrays._BLOCK_ELEMS = saved
-        return call
-
+    """smgrad's row formulas with rows in blocks of 2**15 ... 2**23 entries (the
+    ``block_elems`` of :func:`smgrad._arrays.rowwise`), with the naive numpy versions
+    and PyTorch, alternating."""
     xt, grad_t = torch.from_numpy(x), torch.from_numpy(grad_out)
     probs_t = torch.softmax(xt, dim=-1)
     probs = probs_t.numpy()
     cases = (("torch.softmax", lambda: torch.softmax(xt, dim=-1),
-              "smgrad.softmax", lambda: smgrad.softmax(x)),
+              NAIVE_SOFTMAX, lambda: numpy_softmax(x),
+              "softmax_rows", lambda block: _rows.softmax_rows(x, block)),
              ("torch softmax backward",
               lambda: torch._softmax_backward_data(grad_t, probs_t, -1, xt.dtype),
-              "smgrad.softmax_vjp", lambda: smgrad.softmax_vjp(probs, grad_out)))
-    for ref_name, ref, name, fn in cases:
-        contenders = [Contender(ref_name, ref)] + [
-            Contender(f"{name}, blocks of 2**{k}", at(1 << k, fn),
-                      note="(the default)" if 1 << k == _arrays._BLOCK_ELEMS else "")
-            for k in range(15, 20)]
+              NAIVE_VJP, lambda: numpy_vjp(probs, grad_out),
+              "softmax_vjp_rows", lambda block: _rows.softmax_vjp_rows(probs, grad_out, block)))
+    for ref_name, ref, naive_name, naive, name, fn in cases:
+        contenders = [Contender(ref_name, ref), Contender(naive_name, naive)] + [
+            Contender(f"{name}, blocks of 2**{k}", lambda k=k: fn(1 << k),
+                      note="(the default)" if 1 << k == BLOCK_ELEMS else "")
+            for k in BLOCK_SWEEP]
         time_alternating(contenders, rounds, calls)
         summarize(f"Block size, {name}", contenders, clock)
 
@@ -363,7 +392,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON file (default benchmarks/results/<env>.json)")
     parser.add_argument("--block-sweep", action="store_true",
-                        help="only time smgrad's block sizes 2**15..2**19 (no JSON); "
+                        help="only time smgrad's block sizes 2**15..2**23 (no JSON); "
                              "noisy: use e.g. --rounds 41 --calls 4")
     args = parser.parse_args(argv)
 
@@ -394,8 +423,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  clock=args.clock, threads=1),
                    date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                        timespec="seconds"))
-    results["forward"] = summarize("Forward, softmax", fwd, args.clock)
-    results["backward"] = summarize("Backward, softmax VJP", bwd, args.clock)
+    results[FORWARD] = summarize("Forward, softmax", fwd, args.clock)
+    results[BACKWARD] = summarize("Backward, softmax VJP", bwd, args.clock)
+    results["targets"] = check_targets({FORWARD: fwd, BACKWARD: bwd}, args.clock)
     results["jacobian_vs_vjp"] = jacobian_vs_vjp(min(args.rounds, 5), budget_s=0.05,
                                                   clock=args.clock)
     results["machine"]["load_average_end"] = [round(v, 2) for v in os.getloadavg()]

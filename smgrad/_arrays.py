@@ -1,9 +1,10 @@
-"""Input checks and axis handling, in one place.
+"""Input checks, axis handling and blocks of rows, in one place.
 
 Every public function runs its inputs through :func:`as_float_array`, and handles
 ``axis`` through :class:`Layout`: the softmax axes are moved to the end and flattened
 into one axis of length ``n``, the formula works on a 2-D ``(rows, n)`` array, and the
-result is moved back. No formula is written twice for different axes.
+result is moved back. No formula is written twice for different axes. The formulas
+themselves (``smgrad._rows``) run through :func:`rowwise`, one block of rows at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Iterable, Union
+from typing import Iterable, Optional, Union
 
 import numpy as np
 
@@ -147,13 +148,17 @@ class Layout:
         return out
 
 
-# Rows are processed in blocks of about this many elements (512 KiB of float32), so that
-# the several passes of a row formula (max, subtract, exp, sum, ...) reread their data from
-# cache, not memory, while numpy's per-call overhead (microseconds per call, a few calls per
-# pass) stays small. Measured (`benchmarks/bench_softmax.py --block-sweep`): 2**17 is
-# 10-17% faster than 2**15, 2-8% faster than 2**16, within 3% of 2**18, and up to 8%
-# faster than 2**19.
-_BLOCK_ELEMS = 1 << 17
+#: Rows are processed in blocks of about this many entries (16 MiB of float32) by default:
+#: the several passes of a row formula (max, subtract, exp, sum, ...) then reread a block
+#: from cache, not memory, and the temporaries some formulas need stay block-sized, while
+#: numpy's per-call overhead (a few calls per pass) is paid once per block. Measured on the
+#: project's machine kind (Xeon, 2 MiB of L2 per core, 260 MiB of shared L3; float32
+#: (4096, 1000), one thread; ``benchmarks/bench_softmax.py --block-sweep``): blocks of
+#: 2**22 make the softmax about 20% faster than blocks of 2**17 (the earlier default),
+#: and the VJP about 10% (blocks of 2**14 to 2**16 are as fast for the VJP, slower for the
+#: softmax); on 32768 x 1000 arrays every size from 2**15 to 2**27 is within a few percent.
+#: :func:`rowwise` takes another size as ``block_elems``.
+BLOCK_ELEMS = 1 << 22
 
 
 def special_values_quietly() -> np.errstate:
@@ -172,21 +177,25 @@ def compute_dtype(*dtypes: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-def rowwise(kernel, *arrays: np.ndarray) -> np.ndarray:
+def rowwise(kernel, *arrays: np.ndarray, width: Optional[int] = None,
+            block_elems: int = BLOCK_ELEMS) -> np.ndarray:
     """Apply ``kernel(*blocks, out=out_block)`` to blocks of rows of 2-D ``arrays``.
 
-    All ``arrays`` have shape ``(rows, n)``. The result has that shape and their common
-    dtype (float16 in, float16 out, computed in float32).
+    All ``arrays`` have shape ``(rows, n)``; each block holds about ``block_elems``
+    entries of each (at least one row). The result has shape ``(rows, width)`` (``width``
+    defaults to ``n``; 1 for one value per row) and the arrays' common dtype (float16 in,
+    float16 out, computed in float32). The kernel also runs on rows of length 0.
     """
+    if block_elems < 1:
+        raise ValueError(f"block_elems={block_elems!r} must be a positive number of entries")
     dtype = compute_dtype(*(a.dtype for a in arrays))
     work = [a.astype(dtype, copy=False) for a in arrays]
-    out = np.empty(work[0].shape, dtype=dtype)
-    rows, n = out.shape
-    if n > 0:
-        step = max(1, _BLOCK_ELEMS // n)
-        with special_values_quietly():
-            for start in range(0, rows, step):
-                kernel(*(w[start:start + step] for w in work), out=out[start:start + step])
+    rows, n = work[0].shape
+    out = np.empty((rows, n if width is None else width), dtype=dtype)
+    step = max(1, block_elems // max(n, 1))
+    with special_values_quietly():
+        for start in range(0, rows, step):
+            kernel(*(w[start:start + step] for w in work), out=out[start:start + step])
     return out.astype(np.result_type(*arrays), copy=False)
 
 

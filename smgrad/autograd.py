@@ -39,9 +39,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._arrays import Axis, Layout, as_float_array, normalize_axes, same_shape
+from ._rows import log_softmax_rows, softmax_rows
+from ._targets import fused_gradient, neg_sum_t_log_p, reduce_rows, target_rows
 from .derivatives import log_softmax_vjp, softmax_vjp
-from .losses import _targets_2d, cross_entropy_grad
-from .losses import cross_entropy as _cross_entropy_value
 from .forward import log_softmax as _log_softmax
 from .forward import softmax as _softmax
 
@@ -51,6 +51,7 @@ __all__ = ["Tensor", "cross_entropy", "nll_of_probs"]
 BackwardRule = Callable[[np.ndarray], tuple]
 # A softmax backward rule, with smgrad.softmax_vjp's signature.
 SoftmaxRule = Callable[[np.ndarray, np.ndarray, Axis], object]
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*"}  # for error messages
 
 
 class Tensor:
@@ -66,22 +67,41 @@ class Tensor:
         grad: ``None`` until a ``backward()`` reaches this leaf; then ``∂L/∂data``,
             same shape as ``data``, summed over every ``backward()`` since the last
             :meth:`zero_grad`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad.autograd import Tensor
+        >>> w = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss
+        Tensor(array(14.), requires_grad=True, op='sum')
+        >>> loss.backward()
+        >>> w.grad
+        array([ 2., -4.,  6.])
     """
 
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy
 
-    def __init__(self, data: object, requires_grad: bool = False) -> None:
-        if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"requires_grad must be True or False, "
-                            f"got {type(requires_grad).__name__}")
-        if isinstance(data, Tensor):
-            raise TypeError("data is already a Tensor; pass data.data to copy its values")
-        self.data: np.ndarray = np.array(as_float_array(data, "data"), copy=True)
-        self.requires_grad = bool(requires_grad)
+    def __init__(self, data: object, requires_grad: bool = False, *,
+                 _parents: tuple[Tensor, ...] = (), _backward: Optional[BackwardRule] = None,
+                 _op: str = "") -> None:
+        # _parents, _backward, _op: set by the operations only. An operation's result
+        # keeps its data (no copy) and is a graph node when one of its inputs needs grad.
+        if _parents:
+            self.data: np.ndarray = np.asarray(data)
+            self.requires_grad = any(p.requires_grad for p in _parents)
+        else:
+            if not isinstance(requires_grad, (bool, np.bool_)):
+                raise TypeError(f"requires_grad must be True or False, "
+                                f"got {type(requires_grad).__name__}")
+            if isinstance(data, Tensor):
+                raise TypeError("data is already a Tensor; pass data.data to copy its values")
+            self.data = np.array(as_float_array(data, "data"), copy=True)
+            self.requires_grad = bool(requires_grad)
         self.grad: Optional[np.ndarray] = None
-        self._parents: tuple[Tensor, ...] = ()
-        self._backward: Optional[BackwardRule] = None
-        self._op = ""
+        self._parents = _parents if self.requires_grad else ()
+        self._backward = _backward if self.requires_grad else None
+        self._op = _op if self.requires_grad else ""
 
     # ------------------------------------------------------------------ basics
     @property
@@ -93,7 +113,11 @@ class Tensor:
         return self.data.ndim
 
     def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+        """The value of a one-element tensor as a Python float.
+
+        >>> Tensor([[2.5]]).item()
+        2.5
+        """
         if self.data.size != 1:
             raise ValueError(f"item() needs a one-element tensor, this one has shape "
                              f"{self.shape}")
@@ -104,7 +128,16 @@ class Tensor:
         return f"Tensor({self.data!r}, requires_grad={self.requires_grad}{grad_fn})"
 
     def zero_grad(self) -> None:
-        """Forget the accumulated gradient (``grad`` becomes ``None``, as in PyTorch)."""
+        """Forget the accumulated gradient (``grad`` becomes ``None``, as in PyTorch).
+
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * 3.0).sum().backward()
+        >>> w.grad
+        array([3., 3.])
+        >>> w.zero_grad()
+        >>> w.grad is None
+        True
+        """
         self.grad = None
 
     # ------------------------------------------------------------------ backward
@@ -117,6 +150,11 @@ class Tensor:
 
         Each node's rule runs once, after every consumer of its output has added its
         share of the gradient (reverse topological order).
+
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).backward(grad_out=[1.0, 10.0])   # a VJP: g ⊙ 2x
+        >>> x.grad
+        array([ 2., 40.])
         """
         if not self.requires_grad:
             raise RuntimeError("this tensor does not require grad: none of the tensors "
@@ -166,29 +204,17 @@ class Tensor:
         return order
 
     # ------------------------------------------------------------------ arithmetic
+    # Each operation: its numpy function, and its backward rule, the gradients of both
+    # inputs at the broadcast shape (summed back to each input's shape afterwards).
     def __add__(self, other: object) -> Tensor:
-        other = _as_tensor(other, "other", like=self)
-        a, b = self, other
-
-        def backward(g):  # ∂(a + b)/∂a = ∂(a + b)/∂b = 1
-            return _unbroadcast(g, a.shape), _unbroadcast(g, b.shape)
-        return _result(_broadcasting(np.add, a, b, "+"), (a, b), backward, "add")
+        return self._broadcasting(np.add, "add", other, lambda g, other: (g, g))
 
     def __sub__(self, other: object) -> Tensor:
-        other = _as_tensor(other, "other", like=self)
-        a, b = self, other
-
-        def backward(g):  # ∂(a - b)/∂a = 1, ∂(a - b)/∂b = -1
-            return _unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)
-        return _result(_broadcasting(np.subtract, a, b, "-"), (a, b), backward, "sub")
+        return self._broadcasting(np.subtract, "sub", other, lambda g, other: (g, -g))
 
     def __mul__(self, other: object) -> Tensor:
-        other = _as_tensor(other, "other", like=self)
-        a, b = self, other
-
-        def backward(g):  # ∂(a b)/∂a = b, ∂(a b)/∂b = a
-            return _unbroadcast(g * b.data, a.shape), _unbroadcast(g * a.data, b.shape)
-        return _result(_broadcasting(np.multiply, a, b, "*"), (a, b), backward, "mul")
+        return self._broadcasting(np.multiply, "mul", other,
+                                  lambda g, other: (g * other.data, g * self.data))
 
     def __neg__(self) -> Tensor:
         return self * -1.0
@@ -202,51 +228,71 @@ class Tensor:
     def __rmul__(self, other: object) -> Tensor:
         return _as_tensor(other, "other", like=self) * self
 
+    def _broadcasting(self, ufunc, op: str, other: object,
+                      rule: Callable[[np.ndarray, Tensor], tuple]) -> Tensor:
+        """``ufunc(self, other)`` with numpy's broadcasting, as the node ``op``."""
+        other = _as_tensor(other, "other", like=self)
+        try:
+            np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ValueError(f"{_SYMBOLS[op]} cannot broadcast shapes {self.shape} and "
+                             f"{other.shape}; trailing axes must be equal or 1 "
+                             f"(numpy's rule)") from None
+
+        def backward(g):  # a broadcast input's gradient: the sum over its copies
+            grad_self, grad_other = rule(g, other)
+            return _unbroadcast(grad_self, self.shape), _unbroadcast(grad_other, other.shape)
+        return Tensor(ufunc(self.data, other.data), _parents=(self, other),
+                      _backward=backward, _op=op)
+
     def __matmul__(self, other: object) -> Tensor:
         other = _as_tensor(other, "other", like=self)
-        a, b = self, other
-        if a.ndim == 0 or b.ndim == 0:
+        if self.ndim == 0 or other.ndim == 0:
             raise ValueError(f"@ needs operands with at least one axis, got shapes "
-                             f"{a.shape} and {b.shape}; use * to scale by a scalar")
+                             f"{self.shape} and {other.shape}; use * to scale by a scalar")
         # A 1-D operand is a row (left) or a column (right), as in numpy.
-        a2 = a.data if a.ndim > 1 else a.data[None, :]
-        b2 = b.data if b.ndim > 1 else b.data[:, None]
+        a = self.data if self.ndim > 1 else self.data[None, :]
+        b = other.data if other.ndim > 1 else other.data[:, None]
         try:
-            out2 = a2 @ b2
+            out = a @ b
         except ValueError:
-            raise ValueError(f"@ cannot multiply shapes {a.shape} and {b.shape}: the last "
-                             f"axis of the left operand must match the second-to-last "
+            raise ValueError(f"@ cannot multiply shapes {self.shape} and {other.shape}: the "
+                             f"last axis of the left operand must match the second-to-last "
                              f"of the right one") from None
 
         def backward(g):  # C = A B:  ∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G
-            g2 = g.reshape(out2.shape)
-            grad_a = _unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
-            grad_b = _unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
-            return grad_a.reshape(a.shape), grad_b.reshape(b.shape)
-        out = out2
-        if a.ndim == 1:
-            out = out.squeeze(-2)
-        if b.ndim == 1:
-            out = out.squeeze(-1)
-        return _result(out, (a, b), backward, "matmul")
+            g = g.reshape(out.shape)
+            return (_unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape).reshape(self.shape),
+                    _unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape).reshape(other.shape))
+        # the row or column that a 1-D operand became goes again, as in numpy
+        vector_axes = ((-2,) if self.ndim == 1 else ()) + ((-1,) if other.ndim == 1 else ())
+        return Tensor(out.squeeze(vector_axes), _parents=(self, other), _backward=backward,
+                      _op="matmul")
 
     def __rmatmul__(self, other: object) -> Tensor:
         return _as_tensor(other, "other", like=self) @ self
 
     # ------------------------------------------------------------------ reductions
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (int, tuple or ``None`` for all), as ``numpy.sum``."""
+        """Sum over ``axis`` (int, tuple or ``None`` for all), as ``numpy.sum``.
+
+        >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data
+        array([4., 6.])
+        """
         axes = _reduction_axes(axis, self.ndim)
-        x = self
 
         def backward(g):  # every summed entry receives the gradient of the sum
             kept = g if keepdims else np.expand_dims(g, axes)
-            return (np.broadcast_to(kept, x.shape),)
-        return _result(np.asarray(self.data.sum(axis=axes, keepdims=keepdims)), (x,),
-                       backward, "sum")
+            return (np.broadcast_to(kept, self.shape),)
+        return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
+                      _backward=backward, _op="sum")
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis``: the sum divided by the number of entries summed."""
+        """Mean over ``axis``: the sum divided by the number of entries summed.
+
+        >>> Tensor([1.0, 2.0, 6.0]).mean().item()
+        3.0
+        """
         axes = _reduction_axes(axis, self.ndim)
         count = int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
@@ -256,27 +302,37 @@ class Tensor:
 
     # ------------------------------------------------------------------ element-wise
     def relu(self) -> Tensor:
-        x = self
+        """``max(x, 0)``; its gradient is 1 where ``x > 0``, else 0 (0 at 0, as PyTorch).
 
-        def backward(g):  # 1 where x > 0, else 0 (0 at x = 0, as PyTorch)
-            return (g * (x.data > 0),)
-        return _result(np.maximum(self.data, 0), (x,), backward, "relu")
+        >>> Tensor([-1.0, 0.0, 2.0]).relu().data
+        array([0., 0., 2.])
+        """
+        def backward(g):
+            return (g * (self.data > 0),)
+        return Tensor(np.maximum(self.data, 0), _parents=(self,), _backward=backward,
+                      _op="relu")
 
     def exp(self) -> Tensor:
-        x = self
+        """``e^x``, whose gradient is ``e^x`` itself.
+
+        >>> Tensor([0.0, 1.0]).exp().data
+        array([1.        , 2.71828183])
+        """
         out = np.exp(self.data)
 
         def backward(g):  # ∂e^x/∂x = e^x
             return (g * out,)
-        return _result(out, (x,), backward, "exp")
+        return Tensor(out, _parents=(self,), _backward=backward, _op="exp")
 
     def log(self) -> Tensor:
-        """Natural log; as numpy, ``log 0 = -inf`` and a negative entry gives NaN."""
-        x = self
+        """Natural log; as numpy, ``log 0 = -inf`` and a negative entry gives NaN.
 
+        >>> Tensor([1.0, 4.0]).log().data
+        array([0.        , 1.38629436])
+        """
         def backward(g):  # ∂log x/∂x = 1/x
-            return (g / x.data,)
-        return _result(np.log(self.data), (x,), backward, "log")
+            return (g / self.data,)
+        return Tensor(np.log(self.data), _parents=(self,), _backward=backward, _op="log")
 
     # ------------------------------------------------------------------ softmax
     def softmax(self, axis: Axis = -1, backward: Optional[SoftmaxRule] = None) -> Tensor:
@@ -288,32 +344,46 @@ class Tensor:
                 pass applies; default :func:`smgrad.softmax_vjp`, ``s ⊙ (g - ⟨g, s⟩)``.
                 Pass a learner's rule (``smgrad.mistakes.diagonal_only``) to see what
                 training does with it.
+
+        >>> x = Tensor([[0.0, 0.0]], requires_grad=True)
+        >>> x.softmax().backward(grad_out=[[1.0, 0.0]])
+        >>> x.grad
+        array([[ 0.25, -0.25]])
+        >>> from smgrad.mistakes import diagonal_only
+        >>> x = Tensor([[0.0, 0.0]], requires_grad=True)
+        >>> x.softmax(backward=diagonal_only).backward(grad_out=[[1.0, 0.0]])
+        >>> x.grad                      # s(1 - s) g: the wrong class gets no push
+        array([[0.25, 0.  ]])
         """
         rule = softmax_vjp if backward is None else backward
         if not callable(rule):
             raise TypeError(f"backward must be a function (probs, grad_out, axis) -> "
                             f"grad_x, like smgrad.softmax_vjp; got "
                             f"{type(backward).__name__}")
-        x = self
         probs = _softmax(self.data, axis)
 
         def softmax_backward(g):  # the VJP gᵀJ, never J itself
             grad = np.asarray(rule(probs, g, axis))
-            if grad.shape != x.shape:
+            if grad.shape != self.shape:
                 raise ValueError(f"softmax's backward rule returned shape {grad.shape} "
-                                 f"for an input of shape {x.shape}; a backward rule "
+                                 f"for an input of shape {self.shape}; a backward rule "
                                  f"returns one gradient entry per input entry")
             return (grad,)
-        return _result(probs, (x,), softmax_backward, "softmax")
+        return Tensor(probs, _parents=(self,), _backward=softmax_backward, _op="softmax")
 
     def log_softmax(self, axis: Axis = -1) -> Tensor:
-        """``log softmax(x, axis)`` (:func:`smgrad.log_softmax`), stable."""
-        x = self
+        """``log softmax(x, axis)`` (:func:`smgrad.log_softmax`), stable.
+
+        >>> x = Tensor([[0.0, 0.0]], requires_grad=True)
+        >>> x.log_softmax().backward(grad_out=[[-1.0, 0.0]])   # -log s_0
+        >>> x.grad                                              # s - t
+        array([[-0.5,  0.5]])
+        """
         out = _log_softmax(self.data, axis)
 
         def backward(g):  # gᵀ(I - 1 sᵀ) = g - s Σ g
             return (log_softmax_vjp(np.exp(out), g, axis),)
-        return _result(out, (x,), backward, "log_softmax")
+        return Tensor(out, _parents=(self,), _backward=backward, _op="log_softmax")
 
 
 # ---------------------------------------------------------------------- losses
@@ -329,14 +399,29 @@ def cross_entropy(logits: object, targets: object, axis: int = -1) -> Tensor:
     Returns:
         A 0-d Tensor. Its backward rule is the fused ``(s Σt - t) / N``, which is
         ``(s - t) / N`` for one-hot targets (:func:`smgrad.cross_entropy_grad`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad.autograd import Tensor, cross_entropy
+        >>> logits = Tensor(np.zeros((2, 2)), requires_grad=True)
+        >>> loss = cross_entropy(logits, np.array([0, 1]))
+        >>> round(loss.item(), 6)                      # log 2
+        0.693147
+        >>> loss.backward()
+        >>> logits.grad                                # (s - t) / N
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
     """
     x = _as_tensor(logits, "logits")
-    t = _check_targets(targets)
-    loss = _cross_entropy_value(x.data, t, axis)
+    targets = _check_targets(targets)
+    layout = Layout.of(x.data, axis)
+    x_rows, t_rows = layout.to_2d(x.data), target_rows(targets, x.data, layout)
+    loss = reduce_rows(neg_sum_t_log_p(t_rows, log_softmax_rows(x_rows)), "mean", layout)
 
     def backward(g):  # softmax's Jacobian is already multiplied in: (s - t) / N
-        return (cross_entropy_grad(x.data, t, axis, grad_out=g),)
-    return _result(loss, (x,), backward, "cross_entropy")
+        grad = fused_gradient(softmax_rows(x_rows), t_rows) / layout.rows * g
+        return (layout.from_2d(grad.astype(x.data.dtype, copy=False)),)
+    return Tensor(loss, _parents=(x,), _backward=backward, _op="cross_entropy")
 
 
 def nll_of_probs(probs: object, targets: object, axis: int = -1) -> Tensor:
@@ -351,35 +436,34 @@ def nll_of_probs(probs: object, targets: object, axis: int = -1) -> Tensor:
         A 0-d Tensor whose backward rule is ``∂L/∂p = -t / (N p)`` (0 where ``t = 0``).
         A probability of exactly 0 at a target gives an infinite loss and gradient
         (``log 0``): the reason to prefer the fused :func:`cross_entropy`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad.autograd import Tensor, nll_of_probs
+        >>> p = Tensor(np.array([[0.5, 0.5], [0.25, 0.75]]), requires_grad=True)
+        >>> loss = nll_of_probs(p, np.array([0, 1]))
+        >>> round(loss.item(), 6)                      # (log 2 + log 4/3) / 2
+        0.490415
+        >>> loss.backward()
+        >>> p.grad                                     # -t / (N p)
+        array([[-1.        ,  0.        ],
+               [ 0.        , -0.66666667]])
     """
     p = _as_tensor(probs, "probs")
     layout = Layout.of(p.data, axis)
-    t = _targets_2d(_check_targets(targets), p.data, layout, logits_name="probs")
-    p2 = layout.to_2d(p.data)
+    t = target_rows(_check_targets(targets), p.data, layout, like_name="probs")
+    p_rows = layout.to_2d(p.data)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = -np.where(t != 0, t * np.log(p2), 0).sum(axis=1).mean()
+        loss = neg_sum_t_log_p(t, np.log(p_rows)).mean()
 
     def backward(g):  # ∂/∂p of -Σ t log p / N  =  -t / (N p)
         with np.errstate(divide="ignore", invalid="ignore"):
-            grad = np.where(t != 0, -t / (layout.rows * p2), 0) * g
+            grad = np.where(t != 0, -t / (layout.rows * p_rows), 0) * g
         return (layout.from_2d(grad),)
-    return _result(np.asarray(loss), (p,), backward, "nll_of_probs")
+    return Tensor(loss, _parents=(p,), _backward=backward, _op="nll_of_probs")
 
 
 # ---------------------------------------------------------------------- helpers
-def _result(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardRule,
-            op: str) -> Tensor:
-    """A new Tensor holding ``data``; a graph node if any parent requires grad."""
-    out = Tensor.__new__(Tensor)
-    out.data = np.asarray(data)
-    out.requires_grad = any(p.requires_grad for p in parents)
-    out.grad = None
-    out._parents = parents if out.requires_grad else ()
-    out._backward = backward if out.requires_grad else None
-    out._op = op if out.requires_grad else ""
-    return out
-
-
 def _as_tensor(x: object, name: str, like: Optional[Tensor] = None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor (no gradient).
 
@@ -389,8 +473,8 @@ def _as_tensor(x: object, name: str, like: Optional[Tensor] = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
-        return _result(np.asarray(x, dtype=like.data.dtype), (), None, "")
-    return _result(as_float_array(x, name), (), None, "")
+        return Tensor(np.asarray(x, dtype=like.data.dtype))
+    return Tensor(as_float_array(x, name))
 
 
 def _check_targets(targets: object) -> object:
@@ -399,15 +483,6 @@ def _check_targets(targets: object) -> object:
                         "(integers) or probabilities: a Tensor holds floats, which would "
                         "turn class indices into probabilities, and targets get no gradient")
     return targets
-
-
-def _broadcasting(ufunc, a: Tensor, b: Tensor, symbol: str) -> np.ndarray:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{symbol} cannot broadcast shapes {a.shape} and {b.shape}; "
-                         f"trailing axes must be equal or 1 (numpy's rule)") from None
-    return ufunc(a.data, b.data)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

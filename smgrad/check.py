@@ -20,6 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._arrays import as_float_array, same_shape
+from ._compare import ATOL, RTOL, compare
 
 __all__ = ["numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult"]
 
@@ -30,14 +31,27 @@ def numerical_jacobian(f: Callable[[np.ndarray], object], x: object,
                        eps: Optional[float] = None) -> np.ndarray:
     """Jacobian of ``f`` at ``x`` by central differences in float64.
 
-    Args:
-        f: a function of one array, returning an array (or scalar).
-        x: the point, any shape.
-        eps: a fixed step; default ``ε^(1/3) · max(1, |x_k|)`` per entry.
+    Parameters
+    ----------
+    f : callable
+        A function of one array, returning an array (or scalar).
+    x : array_like
+        The point, any shape.
+    eps : float, optional
+        A fixed step; default ``ε^(1/3) · max(1, |x_k|)`` per entry.
 
-    Returns:
+    Returns
+    -------
+    numpy.ndarray
         ``∂f(x)/∂x``, shape ``f(x).shape + x.shape`` (the layout of
         ``torch.autograd.functional.jacobian``). Costs ``2 · x.size`` calls of ``f``.
+
+    Examples
+    --------
+    >>> import numpy as np, smgrad
+    >>> smgrad.numerical_jacobian(lambda z: z ** 2, np.array([1.0, 3.0])).round(6)
+    array([[2., 0.],
+           [0., 6.]])
     """
     x = as_float_array(x, "x").astype(np.float64)
     columns = [d for d in _directional_differences(f, x, eps)]
@@ -50,8 +64,28 @@ def numerical_vjp(f: Callable[[np.ndarray], object], x: object, grad_out: object
                   eps: Optional[float] = None) -> np.ndarray:
     """``grad_outᵀ · ∂f/∂x`` by central differences of ``φ(x) = Σ grad_out ⊙ f(x)``.
 
-    Returns:
+    Parameters
+    ----------
+    f : callable
+        A function of one array.
+    x : array_like
+        The point, any shape.
+    grad_out : array_like
+        The upstream gradient, shape of ``f(x)``.
+    eps : float, optional
+        A fixed step, as in :func:`numerical_jacobian`.
+
+    Returns
+    -------
+    numpy.ndarray
         The gradient of ``φ`` at ``x``, shape of ``x``; never forms the Jacobian.
+
+    Examples
+    --------
+    >>> import numpy as np, smgrad
+    >>> smgrad.numerical_vjp(lambda z: z ** 2, np.array([1.0, 3.0]),
+    ...                      np.array([1.0, -1.0])).round(6)
+    array([ 2., -6.])
     """
     x = as_float_array(x, "x").astype(np.float64)
     g = as_float_array(grad_out, "grad_out").astype(np.float64)
@@ -66,7 +100,29 @@ def numerical_vjp(f: Callable[[np.ndarray], object], x: object, grad_out: object
 
 @dataclass(frozen=True)
 class GradcheckResult:
-    """What :func:`gradcheck` found: ``ok``, the largest errors and where they occur."""
+    """What :func:`gradcheck` found: ``ok``, the largest errors and where they occur.
+
+    Attributes
+    ----------
+    ok : bool
+        ``np.allclose(analytic, numeric, rtol, atol)``; also the truth value.
+    max_abs_error, max_rel_error : float
+        The largest ``|analytic - numeric|``, and relative to ``|numeric|``.
+    where : tuple
+        The index of the largest absolute error.
+    analytic, numeric : numpy.ndarray
+        The backward rule's gradient and the finite-difference one.
+    rtol, atol : float
+        The tolerances used.
+
+    Examples
+    --------
+    >>> import numpy as np, smgrad
+    >>> result = smgrad.gradcheck(np.sin, lambda z, g: g, np.array([0.5, 1.0]),
+    ...                           grad_out=np.ones(2))      # forgot the cos
+    >>> bool(result), result.where, round(result.max_abs_error, 4)
+    (False, (1,), 0.4597)
+    """
 
     ok: bool
     max_abs_error: float
@@ -75,8 +131,8 @@ class GradcheckResult:
     analytic: np.ndarray
     numeric: np.ndarray
 
-    rtol: float = 1e-5
-    atol: float = 1e-8
+    rtol: float = RTOL
+    atol: float = ATOL
 
     def __str__(self) -> str:
         if self.ok:  # the tolerance, not round-off-sized digits, which vary between CPUs
@@ -94,19 +150,43 @@ class GradcheckResult:
 def gradcheck(f: Callable[[np.ndarray], object],
               vjp: Callable[[np.ndarray, np.ndarray], object], x: object,
               grad_out: Optional[object] = None, *, seed: int = 0,
-              rtol: float = 1e-5, atol: float = 1e-8) -> GradcheckResult:
+              rtol: float = RTOL, atol: float = ATOL) -> GradcheckResult:
     """Compare an analytic backward ``vjp(x, grad_out)`` with finite differences of ``f``.
 
-    Args:
-        f: the forward function, evaluated in float64.
-        vjp: the backward rule under test: ``vjp(x, grad_out) -> ∂(Σ grad_out ⊙ f)/∂x``.
-        x: the point to check at.
-        grad_out: the upstream gradient; default a standard normal draw (``seed``),
-            which, unlike a vector of ones, cannot hide a wrong backward for softmax.
-        rtol, atol: passed to ``np.allclose(analytic, numeric, rtol, atol)``.
+    Parameters
+    ----------
+    f : callable
+        The forward function, evaluated in float64.
+    vjp : callable
+        The backward rule under test: ``vjp(x, grad_out) -> ∂(Σ grad_out ⊙ f)/∂x``.
+    x : array_like
+        The point to check at.
+    grad_out : array_like, optional
+        The upstream gradient; default a standard normal draw (``seed``), which, unlike
+        a vector of ones, cannot hide a wrong backward for softmax.
+    seed : int
+        The seed of the default ``grad_out``.
+    rtol, atol : float
+        Passed to ``np.allclose(analytic, numeric, rtol, atol)``.
 
-    Returns:
-        A :class:`GradcheckResult`; it is truthy when the check passed.
+    Returns
+    -------
+    GradcheckResult
+        Truthy when the check passed.
+
+    Raises
+    ------
+    ValueError
+        If ``grad_out`` does not have ``f(x)``'s shape, or ``vjp`` returns a shape
+        other than ``x``'s.
+
+    Examples
+    --------
+    >>> import numpy as np, smgrad
+    >>> x = np.array([[0.5, -1.0, 2.0]])
+    >>> smgrad.gradcheck(smgrad.softmax, lambda z, g: smgrad.softmax_vjp(
+    ...     smgrad.softmax(z), g), x)
+    gradcheck passed: analytic and numeric gradients agree within rtol=1e-05, atol=1e-08
     """
     x = as_float_array(x, "x").astype(np.float64)
     y = np.asarray(f(x), dtype=np.float64)
@@ -119,14 +199,12 @@ def gradcheck(f: Callable[[np.ndarray], object],
         raise ValueError(f"vjp returned shape {analytic.shape}, but x has shape "
                          f"{x.shape}; a VJP returns one gradient entry per input entry")
     numeric = numerical_vjp(f, x, g)
-    abs_err = np.abs(analytic - numeric)
-    rel_err = abs_err / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
-    worst = np.unravel_index(np.argmax(abs_err), x.shape) if x.size else ()
+    found = compare(analytic, numeric, rtol=rtol, atol=atol)
     return GradcheckResult(
-        ok=bool(np.allclose(analytic, numeric, rtol=rtol, atol=atol)),
-        max_abs_error=float(abs_err.max(initial=0.0)),
-        max_rel_error=float(rel_err.max(initial=0.0)),
-        where=tuple(int(i) for i in worst),
+        ok=found.ok,
+        max_abs_error=found.max_abs_error,
+        max_rel_error=found.max_rel_error,
+        where=found.where,
         analytic=analytic,
         numeric=numeric,
         rtol=rtol,

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, row_dot, rowwise, same_shape
+from ._arrays import Axis, Layout, as_float_array, same_shape
+from ._rows import log_softmax_vjp_rows, softmax_vjp_rows
 
 __all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp"]
 
@@ -45,6 +46,19 @@ def softmax_jacobian(probs: object, axis: Axis = -1, full: bool = False) -> np.n
         ``out[b][i, j] = ∂s_i/∂x_j`` within row ``b``.
         ``full=True``: shape ``probs.shape + probs.shape``, equal to
         ``torch.autograd.functional.jacobian(lambda x: softmax(x, axis), x)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import softmax_jacobian
+        >>> softmax_jacobian(np.array([0.25, 0.25, 0.5]))
+        array([[ 0.1875, -0.0625, -0.125 ],
+               [-0.0625,  0.1875, -0.125 ],
+               [-0.125 , -0.125 ,  0.25  ]])
+        >>> probs = np.array([[0.5, 0.5], [1.0, 0.0]])   # a batch of 2 rows
+        >>> softmax_jacobian(probs).shape                # one 2 x 2 block per row
+        (2, 2, 2)
+        >>> softmax_jacobian(probs, full=True).shape     # ∂s/∂x with the zero blocks
+        (2, 2, 2, 2)
     """
     probs = as_float_array(probs, "probs")
     layout = Layout.of(probs, axis)
@@ -77,8 +91,17 @@ def softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
 
     Returns:
         ``∂L/∂x``, shape of ``probs``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import softmax_vjp
+        >>> probs = np.array([[0.25, 0.25, 0.5]])
+        >>> softmax_vjp(probs, np.array([[1.0, 0.0, 0.0]]))  # row 0 of the Jacobian
+        array([[ 0.1875, -0.0625, -0.125 ]])
+        >>> softmax_vjp(probs, np.ones((1, 3)))   # the gradient of Σ s is zero
+        array([[0., 0., 0.]])
     """
-    return _rowwise_rule(_softmax_vjp_2d, probs, grad_out, "grad_out", axis)
+    return _rowwise_rule(softmax_vjp_rows, probs, grad_out, "grad_out", axis)
 
 
 def softmax_jvp(probs: object, tangent: object, axis: Axis = -1) -> np.ndarray:
@@ -89,8 +112,14 @@ def softmax_jvp(probs: object, tangent: object, axis: Axis = -1) -> np.ndarray:
 
     Returns:
         ``J v``, shape of ``probs``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import softmax_jvp
+        >>> softmax_jvp(np.array([0.25, 0.25, 0.5]), np.array([1.0, 0.0, 0.0]))
+        array([ 0.1875, -0.0625, -0.125 ])
     """
-    return _rowwise_rule(_softmax_vjp_2d, probs, tangent, "tangent", axis)
+    return _rowwise_rule(softmax_vjp_rows, probs, tangent, "tangent", axis)
 
 
 def log_softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
@@ -103,25 +132,23 @@ def log_softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndar
         grad_out: ``g``, the gradient with respect to ``log_softmax(x)``; same shape.
 
     Returns:
-        ``∂L/∂x``, shape of ``probs``.
+        ``∂L/∂x``, the gradient with respect to the logits; same shape as ``probs``.
+
+    Examples:
+        With ``g = -t`` (one-hot ``t``) this is ``s - t``: cross-entropy's gradient.
+
+        >>> import numpy as np
+        >>> from smgrad import log_softmax_vjp
+        >>> log_softmax_vjp(np.array([0.25, 0.25, 0.5]), np.array([-1.0, 0.0, 0.0]))
+        array([-0.75,  0.25,  0.5 ])
     """
-    return _rowwise_rule(_log_softmax_vjp_2d, probs, grad_out, "grad_out", axis)
+    return _rowwise_rule(log_softmax_vjp_rows, probs, grad_out, "grad_out", axis)
 
 
-def _rowwise_rule(kernel, probs: object, other: object, other_name: str,
+def _rowwise_rule(rows_rule, probs: object, other: object, other_name: str,
                   axis: Axis) -> np.ndarray:
     probs = as_float_array(probs, "probs")
     other = as_float_array(other, other_name)
     same_shape(probs, other, "probs", other_name)
     layout = Layout.of(probs, axis)
-    return layout.from_2d(rowwise(kernel, layout.to_2d(probs), layout.to_2d(other)))
-
-
-def _softmax_vjp_2d(s: np.ndarray, g: np.ndarray, *, out: np.ndarray) -> None:
-    np.subtract(g, row_dot(g, s), out=out)  # g - ⟨g, s⟩ written straight into out
-    out *= s
-
-
-def _log_softmax_vjp_2d(s: np.ndarray, g: np.ndarray, *, out: np.ndarray) -> None:
-    np.multiply(s, g.sum(axis=1, keepdims=True), out=out)
-    np.subtract(g, out, out=out)
+    return layout.from_2d(rows_rule(layout.to_2d(probs), layout.to_2d(other)))

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import (Axis, Layout, as_float_array, compute_dtype, row_dot, rowwise,
-                      special_values_quietly)
+from ._arrays import Axis, Layout, as_float_array
+from ._rows import log_softmax_rows, logsumexp_rows, softmax_rows
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -39,10 +39,22 @@ def softmax(x: object, axis: Axis = -1) -> np.ndarray:
 
     Returns:
         ``probs``, same shape and float dtype as ``x``; each row sums to 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import softmax
+        >>> softmax(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, -np.inf]]))
+        array([[0.09003057, 0.24472847, 0.66524096],
+               [0.5       , 0.5       , 0.        ]])
+        >>> softmax(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)  # columns
+        array([[0.11920292, 0.11920292],
+               [0.88079708, 0.88079708]])
+        >>> softmax(np.array([1000.0, 1000.0]))  # no overflow
+        array([0.5, 0.5])
     """
     x = as_float_array(x, "x")
     layout = Layout.of(x, axis)
-    return layout.from_2d(rowwise(_softmax_2d, layout.to_2d(x)))
+    return layout.from_2d(softmax_rows(layout.to_2d(x)))
 
 
 def log_softmax(x: object, axis: Axis = -1) -> np.ndarray:
@@ -53,10 +65,18 @@ def log_softmax(x: object, axis: Axis = -1) -> np.ndarray:
 
     Returns:
         Same shape and float dtype as ``x``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import log_softmax
+        >>> log_softmax(np.array([1.0, 2.0, 3.0]))
+        array([-2.40760596, -1.40760596, -0.40760596])
+        >>> log_softmax(np.array([0.0, -800.0]))  # log(softmax(x)) would give -inf
+        array([   0., -800.])
     """
     x = as_float_array(x, "x")
     layout = Layout.of(x, axis)
-    return layout.from_2d(rowwise(_log_softmax_2d, layout.to_2d(x)))
+    return layout.from_2d(log_softmax_rows(layout.to_2d(x)))
 
 
 def logsumexp(x: object, axis: Axis = -1, keepdims: bool = False) -> np.ndarray:
@@ -65,34 +85,15 @@ def logsumexp(x: object, axis: Axis = -1, keepdims: bool = False) -> np.ndarray:
     Returns:
         ``x``'s shape without ``axis`` (with it as size 1 when ``keepdims``).
         An empty axis gives ``-inf`` (the log of an empty sum).
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import logsumexp
+        >>> logsumexp(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -np.inf]]))
+        array([   3.40760596, 1000.69314718])
+        >>> logsumexp(np.zeros((2, 3)), axis=0, keepdims=True)  # log 2
+        array([[0.69314718, 0.69314718, 0.69314718]])
     """
     x = as_float_array(x, "x")
     layout = Layout.of(x, axis)
-    x2 = layout.to_2d(x).astype(compute_dtype(x.dtype), copy=False)
-    if layout.n == 0:
-        out = np.full(layout.rows, -np.inf, dtype=x2.dtype)
-    else:
-        m = _safe_max(x2)
-        with special_values_quietly():
-            out = (m + np.log(np.exp(x2 - m).sum(axis=1, keepdims=True)))[:, 0]
-        out[np.isposinf(m[:, 0])] = np.inf  # a +inf logit: log Σ exp = +inf, not inf - inf
-    return np.asarray(layout.reduced(out.astype(x.dtype, copy=False), keepdims))
-
-
-def _softmax_2d(x: np.ndarray, *, out: np.ndarray) -> None:
-    np.subtract(x, _safe_max(x), out=out)  # out=: exp and division then work in place
-    np.exp(out, out=out)
-    out /= row_dot(out, np.ones(out.shape[1], out.dtype))  # row sums via BLAS: 2x .sum()
-
-
-def _log_softmax_2d(x: np.ndarray, *, out: np.ndarray) -> None:
-    np.subtract(x, _safe_max(x), out=out)
-    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
-
-
-def _safe_max(x: np.ndarray) -> np.ndarray:
-    """Row maxima as a column, with the maxima of all ``-inf`` rows set to 0 (a ``+inf``
-    maximum stays: ``inf - inf`` makes its whole row NaN, as documented)."""
-    m = x.max(axis=1, keepdims=True)
-    m[np.isneginf(m)] = 0
-    return m
+    return np.asarray(layout.reduced(logsumexp_rows(layout.to_2d(x)), keepdims))

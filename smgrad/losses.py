@@ -21,12 +21,11 @@ from typing import Optional
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, same_shape
-from .forward import log_softmax, softmax
+from ._arrays import Axis, Layout, as_float_array
+from ._rows import log_softmax_rows, softmax_rows
+from ._targets import check_reduction, fused_gradient, neg_sum_t_log_p, reduce_rows, target_rows
 
 __all__ = ["cross_entropy", "cross_entropy_grad"]
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def cross_entropy(logits: object, targets: object, axis: Axis = -1,
@@ -44,21 +43,21 @@ def cross_entropy(logits: object, targets: object, axis: Axis = -1,
     Returns:
         A 0-d array for ``"mean"`` and ``"sum"``; for ``"none"``, one loss per row,
         shape ``logits.shape`` without ``axis``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import cross_entropy
+        >>> logits = np.array([[0.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+        >>> cross_entropy(logits, np.array([0, 1, 0]), reduction="none")  # log 2, ...
+        array([0.69314718, 0.69314718, 0.12692801])
+        >>> round(float(cross_entropy(logits, np.array([0, 1, 0]))), 6)   # the mean
+        0.504407
+        >>> soft = np.array([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]])   # probability targets
+        >>> cross_entropy(logits, soft, reduction="none")
+        array([0.69314718, 0.69314718, 0.12692801])
     """
-    logits = as_float_array(logits, "logits")
-    layout = Layout.of(logits, axis)
-    _check_reduction(reduction)
-    t = _targets_2d(targets, logits, layout)
-    logp = layout.to_2d(log_softmax(logits, axis))
-    with np.errstate(invalid="ignore"):
-        per_row = -np.where(t != 0, t * logp, 0).sum(axis=1)
-    if reduction == "none":
-        return per_row.reshape(layout.batch_shape)
-    total = per_row.sum()
-    if reduction == "sum":
-        return np.asarray(total)
-    with np.errstate(invalid="ignore"):  # no rows: the mean of nothing is NaN, as in torch
-        return np.asarray(total / layout.rows, dtype=per_row.dtype)  # numpy 1: not f64
+    layout, x, t = _rows_of(logits, targets, axis, reduction)
+    return reduce_rows(neg_sum_t_log_p(t, log_softmax_rows(x)), reduction, layout)
 
 
 def cross_entropy_grad(logits: object, targets: object, axis: Axis = -1,
@@ -75,55 +74,36 @@ def cross_entropy_grad(logits: object, targets: object, axis: Axis = -1,
 
     Returns:
         ``∂L/∂logits``, shape of ``logits``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from smgrad import cross_entropy_grad
+        >>> logits = np.array([[0.0, 0.0], [0.0, 0.0]])
+        >>> cross_entropy_grad(logits, np.array([0, 1]))   # (s - t) / N with N = 2
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
+        >>> cross_entropy_grad(logits, np.array([0, 1]), reduction="none",
+        ...                    grad_out=np.array([1.0, 2.0]))   # row i times grad_out[i]
+        array([[-0.5,  0.5],
+               [ 1. , -1. ]])
     """
-    logits = as_float_array(logits, "logits")
-    layout = Layout.of(logits, axis)
-    _check_reduction(reduction)
-    t = _targets_2d(targets, logits, layout)
-    s = layout.to_2d(softmax(logits, axis))
-    grad = s * t.sum(axis=1, keepdims=True) - t
+    layout, x, t = _rows_of(logits, targets, axis, reduction)
+    grad = fused_gradient(softmax_rows(x), t)
     if reduction == "mean":
         grad = grad / layout.rows
     if grad_out is not None:
         grad = grad * _grad_out_column(grad_out, reduction, layout)
-    return layout.from_2d(grad.astype(logits.dtype, copy=False))
+    return layout.from_2d(grad.astype(x.dtype, copy=False))
 
 
-def _check_reduction(reduction: object) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction={reduction!r} is not one of {_REDUCTIONS}")
-
-
-def _targets_2d(targets: object, logits: np.ndarray, layout: Layout,
-                logits_name: str = "logits") -> np.ndarray:
-    """``targets`` as a ``(rows, n)`` array of probabilities in ``logits``' dtype.
-
-    ``logits_name`` is what error messages call the array the targets go with."""
-    if targets is None:
-        raise TypeError("targets is None; pass class indices (integers) or "
-                        f"probabilities (floats, same shape as {logits_name})")
-    kind = np.asarray(targets).dtype.kind
-    if kind == "b":
-        raise TypeError("targets is boolean; pass class indices (integers) or "
-                        f"probabilities (floats, same shape as {logits_name})")
-    if kind not in "iu":
-        probs = as_float_array(targets, "targets")
-        same_shape(logits, probs, logits_name, "targets")
-        return layout.to_2d(probs).astype(logits.dtype, copy=False)
-    index = np.asarray(targets)
-    if len(layout.axes) != 1:
-        raise ValueError("targets are class indices, which need a single int axis; "
-                         "for several class axes pass probability targets")
-    if index.shape != layout.batch_shape:
-        raise ValueError(f"targets has shape {index.shape}; class-index targets need "
-                         f"{logits_name}' shape without the class axis, {layout.batch_shape}")
-    if index.size and (index.min() < 0 or index.max() >= layout.n):
-        raise ValueError(f"targets holds class indices from {index.min()} to "
-                         f"{index.max()}, but {logits_name} has {layout.n} classes; indices "
-                         f"must lie in [0, {layout.n})")
-    onehot = np.zeros((layout.rows, layout.n), dtype=logits.dtype)
-    onehot[np.arange(layout.rows), index.reshape(-1)] = 1
-    return onehot
+def _rows_of(logits: object, targets: object, axis: Axis,
+             reduction: object) -> tuple[Layout, np.ndarray, np.ndarray]:
+    """The validated preamble of both functions: the layout, the logits as ``(rows, n)``
+    and the targets as ``(rows, n)`` probabilities in the logits' dtype."""
+    logits = as_float_array(logits, "logits")
+    layout = Layout.of(logits, axis)
+    check_reduction(reduction)
+    return layout, layout.to_2d(logits), target_rows(targets, logits, layout)
 
 
 def _grad_out_column(grad_out: object, reduction: str, layout: Layout) -> np.ndarray:

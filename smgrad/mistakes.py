@@ -6,8 +6,18 @@ and be recognised by :func:`smgrad.diagnose`. The right rule, for reference::
 
     grad_x = s ⊙ (g - ⟨g, s⟩)          (= gᵀJ with J = diag(s) - s sᵀ)
 
-:func:`homework_fused_backward` is here too, although it is *correct*: it is the
-homework code that looked as if it were missing the softmax derivative (chapter 2).
+:data:`KNOWN_MISTAKES` lists them with the reason each is wrong; :func:`smgrad.diagnose`
+recognises these and the wider families of mistakes (a flipped sign, a constant factor,
+the wrong axis, ...) under every rule it checks.
+
+>>> import numpy as np, smgrad
+>>> from smgrad import mistakes
+>>> s = smgrad.softmax(np.array([[0.0, 1.0, 2.0]]))
+>>> g = np.array([[1.0, 0.0, 0.0]])
+>>> mistakes.diagonal_only(s, g).round(4)            # the right answer is below
+array([[0.0819, 0.    , 0.    ]])
+>>> smgrad.softmax_vjp(s, g).round(4)
+array([[ 0.0819, -0.022 , -0.0599]])
 """
 
 from __future__ import annotations
@@ -17,20 +27,23 @@ from typing import Callable
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array
+from ._arrays import Axis, Layout, as_float_array, same_shape
 from .derivatives import softmax_jacobian
-from .forward import softmax
 
 __all__ = [
     "diagonal_only",
     "elementwise_chain_rule",
     "summed_jacobian_rows",
     "flattened_batch_jacobian",
+    "flattened_jacobian_row_sums",
     "identity_sized_by_batch",
-    "homework_fused_backward",
     "Mistake",
     "KNOWN_MISTAKES",
 ]
+
+# The flattened recipes build a (size × size) matrix: past this many entries (512 MiB of
+# float64) they refuse, as smgrad.softmax_jacobian(full=True) does.
+_FLAT_JACOBIAN_LIMIT = 1 << 26
 
 
 def diagonal_only(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
@@ -39,9 +52,32 @@ def diagonal_only(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarra
     ``∂s_i/∂x_i = s_i(1 - s_i)`` is right, but logit ``x_j`` also moves every other
     probability (``∂s_i/∂x_j = -s_i s_j``), and those terms are dropped. Threads 001
     (the learner's own SoftMax node) and 002 (the element-wise chain rule).
+
+    Parameters
+    ----------
+    probs : array_like
+        ``s = softmax(x, axis)``.
+    grad_out : array_like
+        ``g = ∂L/∂s``, same shape as ``probs``.
+    axis : int, tuple of int or None, optional
+        Ignored: the diagonal does not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``s * (1 - s) * g``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> mistakes.diagonal_only(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]]))
+    array([[0.25, 0.  ]])
     """
     s = as_float_array(probs, "probs")
-    return s * (1 - s) * as_float_array(grad_out, "grad_out")
+    g = as_float_array(grad_out, "grad_out")
+    same_shape(s, g, "probs", "grad_out")
+    return s * (1 - s) * g
 
 
 def elementwise_chain_rule(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
@@ -52,6 +88,25 @@ def elementwise_chain_rule(probs: object, grad_out: object, axis: Axis = -1) -> 
     :func:`diagonal_only` (``g ⊙ s(1 - s)``), so the diagnosis names it that way. The
     chain rule for a vector function is a vector-Jacobian product: ``∂L/∂x_j =
     Σ_i ∂L/∂s_i · ∂s_i/∂x_j``, a sum over every output ``i``.
+
+    Parameters
+    ----------
+    probs, grad_out, axis
+        As in :func:`diagonal_only`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``grad_out * s * (1 - s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> s = np.array([[0.25, 0.75]])
+    >>> t = np.array([[0.0, 1.0]])
+    >>> mistakes.elementwise_chain_rule(s, -t / s)       # -t(1 - s), not s - t
+    array([[-0.  , -0.25]])
     """
     return diagonal_only(probs, grad_out, axis)
 
@@ -62,27 +117,137 @@ def summed_jacobian_rows(probs: object, grad_out: object, axis: Axis = -1) -> np
     Every row of ``J`` sums to 0 (``s_i - s_i Σ_j s_j = 0``), so this is zero up to
     round-off whatever ``g`` is. Threads 002 ("sum up all the elements in each row")
     and 003 ("compress" the Jacobian).
+
+    Parameters
+    ----------
+    probs : array_like
+        ``s = softmax(x, axis)``.
+    grad_out : array_like
+        ``g``, same shape as ``probs``.
+    axis : int, tuple of int or None, optional
+        The softmax axis: one Jacobian block per row along it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Zeros up to round-off, shape of ``probs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> s = np.array([[0.25, 0.75]])
+    >>> wrong = mistakes.summed_jacobian_rows(s, np.array([[3.0, -1.0]]))
+    >>> bool(np.abs(wrong).max() < 1e-15)                # zeros, up to round-off
+    True
     """
     s = as_float_array(probs, "probs")
+    g = as_float_array(grad_out, "grad_out")
+    same_shape(s, g, "probs", "grad_out")
     layout = Layout.of(s, axis)
     row_sums = softmax_jacobian(s, axis).sum(axis=-1).reshape(layout.rows, layout.n)
-    return layout.from_2d(row_sums) * as_float_array(grad_out, "grad_out")
+    return layout.from_2d(row_sums) * g
 
 
 def flattened_batch_jacobian(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
-    """Wrong: one Jacobian ``diag(f) - f fᵀ`` for the whole batch flattened into ``f``.
+    """Wrong: ``gᵀJ̃`` with one Jacobian ``J̃ = diag(f) - f fᵀ`` for the whole batch
+    flattened into ``f``.
 
-    Thread 003: a (5, 4) batch becomes one 20 × 20 matrix instead of five 4 × 4 blocks.
-    It couples entries of different rows (softmax never mixes rows) and treats the batch
-    as one distribution, which sums to the number of rows instead of 1. The result is
-    ``f ⊙ (g - ⟨g, f⟩)`` with the inner product over the *whole* batch; with ``g`` of
-    ones it is ``f (1 - rows)``, the thread's "what I expected" numbers. ``axis`` is
-    ignored: that is the mistake.
+    Thread 003's setting: a (5, 4) batch becomes one 20 × 20 matrix instead of five
+    4 × 4 blocks. It couples entries of different rows (softmax never mixes rows) and
+    treats the batch as one distribution, which sums to the number of rows instead of 1.
+    The result is ``f ⊙ (g - ⟨g, f⟩)`` with the inner product over the *whole* batch;
+    with ``g`` of ones it is ``f (1 - rows)``, as is :func:`flattened_jacobian_row_sums`
+    (the thread's own recipe) for any ``g``. ``axis`` is ignored: that is the mistake.
+
+    Parameters
+    ----------
+    probs : array_like
+        ``s = softmax(x, axis)``, any shape.
+    grad_out : array_like
+        ``g``, same shape as ``probs``.
+    axis : int, tuple of int or None, optional
+        Ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(g.ravel() @ J̃).reshape(probs.shape)``.
+
+    Raises
+    ------
+    ValueError
+        If ``J̃`` would have more than 2**26 entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> s = np.array([[0.5, 0.5], [0.5, 0.5]])
+    >>> mistakes.flattened_batch_jacobian(s, np.ones((2, 2)))     # f (1 - rows)
+    array([[-0.5, -0.5],
+           [-0.5, -0.5]])
     """
+    s, g, jacobian = _flattened_jacobian(probs, grad_out)
+    return (g.reshape(-1) @ jacobian).reshape(s.shape)
+
+
+def flattened_jacobian_row_sums(probs: object, grad_out: object,
+                                axis: Axis = -1) -> np.ndarray:
+    """Wrong: thread 003's actual recipe, ``(J̃ 1) ⊙ g``: flatten the batch into one
+    vector ``f``, build one Jacobian ``J̃ = diag(f) - f fᵀ``, sum its rows, reshape to
+    the batch's shape, multiply entry-wise by ``g``.
+
+    Row ``(b, i)`` of ``J̃`` sums to ``s_bi (1 - Σ f) = s_bi (1 - rows)``, because the
+    flattened batch holds ``rows`` distributions and sums to ``rows``, not 1. So the
+    result is ``s (1 - rows) ⊙ g``: with ``g`` of ones, the thread's "what I expected"
+    numbers. Two mistakes compound: the flattened Jacobian couples different rows
+    (softmax never mixes rows), and summing a Jacobian's rows then multiplying by ``g``
+    is not the vector-Jacobian product ``gᵀJ`` (with the right per-row blocks it gives
+    zeros, :func:`summed_jacobian_rows`). ``axis`` is ignored: that is the mistake.
+
+    Parameters
+    ----------
+    probs : array_like
+        ``s = softmax(x, axis)``, any shape.
+    grad_out : array_like
+        ``g``, same shape as ``probs``.
+    axis : int, tuple of int or None, optional
+        Ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``J̃.sum(axis=1).reshape(probs.shape) * g``.
+
+    Raises
+    ------
+    ValueError
+        If ``J̃`` would have more than 2**26 entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> s = np.array([[0.25, 0.75], [0.5, 0.5]])
+    >>> mistakes.flattened_jacobian_row_sums(s, np.array([[1.0, 2.0], [1.0, 0.0]]))
+    array([[-0.25, -1.5 ],
+           [-0.5 , -0.  ]])
+    """
+    s, g, jacobian = _flattened_jacobian(probs, grad_out)
+    return jacobian.sum(axis=1).reshape(s.shape) * g
+
+
+def _flattened_jacobian(probs: object, grad_out: object):
     s = as_float_array(probs, "probs")
+    g = as_float_array(grad_out, "grad_out")
+    same_shape(s, g, "probs", "grad_out")
+    if s.size ** 2 > _FLAT_JACOBIAN_LIMIT:
+        raise ValueError(f"probs has {s.size} entries, so its flattened Jacobian would "
+                         f"have {s.size ** 2}; this re-created mistake is for small "
+                         f"examples")
     f = s.reshape(-1)
-    jacobian = np.diag(f) - np.outer(f, f)
-    return (as_float_array(grad_out, "grad_out").reshape(-1) @ jacobian).reshape(s.shape)
+    return s, g, np.diag(f) - np.outer(f, f)
 
 
 def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
@@ -92,34 +257,67 @@ def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) ->
     (batch, batch) identity against (batch, classes) probabilities and raises
     ``ValueError``; when they happen to be equal it runs and silently mixes sample and
     class indices (entry ``(b, i)`` gets ``s(1 - s) g`` only where ``b == i``).
+
+    Parameters
+    ----------
+    probs : array_like
+        ``s = softmax(x, axis)``.
+    grad_out : array_like
+        ``g``, same shape as ``probs``.
+    axis : int, tuple of int or None, optional
+        The softmax axis (the classes).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``s * (np.eye(batch) - s) * g``.
+
+    Raises
+    ------
+    ValueError
+        When ``batch != classes``, as the learner's code did.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import mistakes
+    >>> s = np.array([[0.25, 0.75], [0.5, 0.5]])
+    >>> mistakes.identity_sized_by_batch(s, np.ones((2, 2)))
+    array([[ 0.1875, -0.5625],
+           [-0.25  ,  0.25  ]])
     """
     s = as_float_array(probs, "probs")
+    g = as_float_array(grad_out, "grad_out")
+    same_shape(s, g, "probs", "grad_out")
     layout = Layout.of(s, axis)
     s2 = layout.to_2d(s)
-    g2 = layout.to_2d(as_float_array(grad_out, "grad_out"))
+    g2 = layout.to_2d(g)
     return layout.from_2d(s2 * (np.eye(s2.shape[0]) - s2) * g2)
-
-
-def homework_fused_backward(logits: object, labels: object, grad: float = 1.0) -> np.ndarray:
-    """Correct: the homework's softmax + cross-entropy backward, ``grad · (s - t) / N``.
-
-    Thread 001's "softmax loss": the loss is ``mean over rows of -Σ t log softmax(x)``
-    for ``(N, classes)`` logits and one-hot ``labels``. Its gradient with respect to the
-    logits is ``(softmax(x) - t) / N``: the softmax Jacobian is already multiplied in.
-    Nothing is missing.
-    """
-    x = as_float_array(logits, "logits")
-    return grad * (softmax(x, axis=1) - as_float_array(labels, "labels")) / x.shape[0]
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong backward rule: its name, the function, and why it is wrong."""
+    """A known wrong softmax backward rule: its name, the function, and why it is wrong.
+
+    Attributes
+    ----------
+    name : str
+        The identifier :func:`smgrad.diagnose` reports (``Diagnosis.mistake``).
+    backward : callable
+        The mistake, ``backward(probs, grad_out, axis=-1)``.
+    why : str
+        What the code does and why that is wrong, one sentence.
+
+    Examples
+    --------
+    >>> from smgrad.mistakes import KNOWN_MISTAKES
+    >>> [m.name for m in KNOWN_MISTAKES][:2]
+    ['diagonal_only', 'summed_jacobian_rows']
+    """
 
     name: str
     backward: Callable[..., np.ndarray]
     why: str
-    aliases: tuple[str, ...] = ()
 
 
 KNOWN_MISTAKES: tuple[Mistake, ...] = (
@@ -127,8 +325,7 @@ KNOWN_MISTAKES: tuple[Mistake, ...] = (
         "diagonal_only", diagonal_only,
         "it multiplies g by s(1 - s), the Jacobian's diagonal only, and drops the "
         "off-diagonal terms -s_i s_j: each logit moves every probability, not just its "
-        "own (this is also the element-wise chain rule, g_i * ds_i/dx_i)",
-        aliases=("elementwise_chain_rule",)),
+        "own (this is also the element-wise chain rule, g_i * ds_i/dx_i)"),
     Mistake(
         "summed_jacobian_rows", summed_jacobian_rows,
         "it sums each Jacobian row and multiplies by g entry-wise; every row of J sums "
@@ -139,8 +336,16 @@ KNOWN_MISTAKES: tuple[Mistake, ...] = (
         "which couples different rows (softmax never does) and treats the batch as one "
         "distribution; softmax has one n x n block per row"),
     Mistake(
+        "flattened_jacobian_row_sums", flattened_jacobian_row_sums,
+        "it flattens the batch into one vector, builds one Jacobian for it, sums that "
+        "Jacobian's rows and multiplies by g entry-wise (thread 003's recipe): the "
+        "flattened batch sums to the number of rows, not 1, so each row sum is "
+        "s (1 - rows) instead of 0, and a row sum times g is not the vector-Jacobian "
+        "product g^T J anyway; softmax has one n x n block per row"),
+    Mistake(
         "identity_sized_by_batch", identity_sized_by_batch,
         "it uses np.eye(batch) where the Jacobian needs the identity over the classes: "
         "it fails when batch != classes and mixes sample and class indices when they "
         "happen to be equal"),
 )
+"""The threads' mistakes, in the order :func:`smgrad.diagnose` tries them."""

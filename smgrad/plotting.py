@@ -15,6 +15,17 @@ def jacobian_heatmap(jacobian: np.ndarray, ax=None, title: Optional[str] = None,
     """Show a 2-D Jacobian as a heat map, with 0 in white (red > 0, blue < 0).
 
     Returns the matplotlib ``AxesImage``.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")                 # no window: draw off screen
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from smgrad.plotting import jacobian_heatmap
+        >>> image = jacobian_heatmap(np.array([[0.25, -0.25], [-0.25, 0.25]]))
+        >>> image.get_clim()                      # symmetric: 0 is white
+        (-0.25, 0.25)
+        >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -42,6 +53,19 @@ def compare_bars(values: Mapping[str, Sequence[float]], ax=None,
     Args:
         values: series name -> 1-D values, all of one length.
         labels: the x tick labels (default ``0, 1, ...``).
+
+    Returns the matplotlib ``Axes``.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from smgrad.plotting import compare_bars
+        >>> ax = compare_bars({"right": [0.25, -0.25], "diagonal only": [0.25, 0.0]},
+        ...                   labels=["x1", "x2"], ylabel="gradient")
+        >>> len(ax.patches)                       # 2 series x 2 groups
+        4
+        >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 

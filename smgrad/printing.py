@@ -22,6 +22,13 @@ def below(error: object, limit: float) -> str:
     Args:
         error: a number or an array of errors (differences), any shape.
         limit: the bound a correct result stays under.
+
+    Examples:
+        >>> from smgrad.printing import below
+        >>> below([1e-17, -3e-16], 1e-12)     # round-off: the same text on every CPU
+        '< 1e-12'
+        >>> below(0.0312, 1e-12)              # a real error shows itself
+        '3.12e-02'
     """
     worst = float(np.max(np.abs(np.asarray(error, dtype=np.float64)), initial=0.0))
     return f"< {limit:.0e}" if worst < limit else f"{worst:.2e}"
@@ -30,5 +37,13 @@ def below(error: object, limit: float) -> str:
 def tidy(values: object, decimals: int = 6) -> np.ndarray:
     """``values`` rounded to ``decimals`` places, with ``-0.0`` turned into ``0.0``: for
     printing results that are zero up to round-off, whose size and even sign vary
-    between CPUs. Returns a float64 array."""
+    between CPUs. Returns a float64 array.
+
+    Examples:
+        >>> from smgrad.printing import tidy
+        >>> tidy([0.5, -1e-17, 0.1234567891])
+        array([0.5     , 0.      , 0.123457])
+        >>> tidy([-2e-9, 1.0 / 3.0], decimals=3)
+        array([0.   , 0.333])
+    """
     return np.round(np.asarray(values, dtype=np.float64), decimals) + 0.0

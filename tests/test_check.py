@@ -165,22 +165,97 @@ def test_gradcheck_rejects_a_vjp_of_the_wrong_shape():
         smgrad.gradcheck(np.sin, lambda z, g: g, np.zeros((2, 3)), grad_out=np.zeros(3))
 
 
-# --- stable printing of errors ---------------------------------------------------------
+def test_gradcheck_messages_are_unchanged():
+    """Notebooks print these: the wording and the number formats stay as they were."""
+    x = np.linspace(-1, 2, 6).reshape(2, 3)
+    passed = smgrad.gradcheck(np.sin, lambda z, g: g * np.cos(z), x)
+    assert str(passed) == ("gradcheck passed: analytic and numeric gradients agree "
+                           "within rtol=1e-05, atol=1e-08")
+    assert passed.rtol == 1e-5 and passed.atol == 1e-8
 
-@pytest.mark.parametrize("error, limit, text", [
-    (3e-17, 1e-15, "< 1e-15"),
-    (np.array([[1e-17, -4e-16]]), 1e-15, "< 1e-15"),   # the largest |error| counts
-    (np.array([1e-17, -0.196]), 1e-15, "1.96e-01"),    # a real failure prints its size
-    (1e-15, 1e-15, "1.00e-15"),                         # the limit itself is not below it
-    (np.array([]), 1e-15, "< 1e-15"),
-])
-def test_below_prints_a_bound_or_the_failure(error, limit, text):
-    assert smgrad.printing.below(error, limit) == text
+    def wrong(z, g):
+        out = g * np.cos(z)
+        out[1, 2] += 0.5
+        return out
+
+    failed = smgrad.gradcheck(np.sin, wrong, x, np.ones((2, 3)))
+    rel = 0.5 / abs(np.cos(2.0))
+    assert str(failed) == (f"gradcheck FAILED: largest absolute error 0.5 at index (1, 2), "
+                           f"largest relative error {rel:.3g}")
+    assert repr(failed) == str(failed)
+    assert str(smgrad.gradcheck(np.sin, lambda z, g: g * np.cos(z), x, rtol=1e-3,
+                                atol=1e-4)).endswith("within rtol=0.001, atol=0.0001")
 
 
-def test_tidy_rounds_away_round_off_and_negative_zero():
-    out = smgrad.printing.tidy(np.array([-1e-17, 2.5e-9, -0.0, 0.1234567]))
-    assert out.dtype == np.float64
-    assert out.tolist() == [0.0, 0.0, 0.0, 0.123457]
-    assert not np.signbit(out[:3]).any()  # no -0.0 left: it would print as "-0."
-    assert smgrad.printing.tidy([0.123456789], decimals=8).tolist() == [0.12345679]
+def test_gradcheck_nan_and_empty_inputs():
+    x = np.array([0.1, 0.2])
+    result = smgrad.gradcheck(np.sin, lambda z, g: np.full_like(z, np.nan), x)
+    assert not result.ok and np.isnan(result.max_abs_error) and result.where == (0,)
+    empty = smgrad.gradcheck(np.sin, lambda z, g: g * np.cos(z), np.zeros((0, 3)))
+    assert empty.ok and empty.where == () and empty.max_abs_error == 0.0
+
+
+# --- the comparison helper shared with diagnose and feedback ----------------------------
+
+def test_one_comparison_helper_and_one_place_for_tolerances():
+    from smgrad import _compare, check, diagnose, feedback
+
+    assert check.compare is diagnose.compare is feedback.compare is _compare.compare
+    assert diagnose.tolerance is feedback.tolerance is _compare.tolerance
+    assert _compare.tolerance(np.float64) == (check.gradcheck.__kwdefaults__["rtol"],
+                                              check.gradcheck.__kwdefaults__["atol"])
+
+
+@given(st.data(), shapes)
+def test_compare_agrees_with_allclose_and_says_where(data, shape):
+    from smgrad._compare import compare
+
+    a = data.draw(hnp.arrays(np.float64, shape, elements=moderate))
+    b = data.draw(hnp.arrays(np.float64, shape, elements=moderate))
+    found = compare(a, b, 1e-5, 1e-8)
+    assert found.ok == np.allclose(a, b, rtol=1e-5, atol=1e-8)
+    err = np.abs(a - b)
+    assert found.max_abs_error == err.max()
+    assert err[found.where] == err.max()
+    assert (found.expected, found.actual) == (b[found.where], a[found.where])
+    wrong = ~np.isclose(a, b, rtol=1e-5, atol=1e-8)
+    assert found.wrong_count == wrong.sum()
+    if wrong.any():
+        assert found.first_wrong == tuple(int(i) for i in np.argwhere(wrong)[0])
+    else:
+        assert found.first_wrong == ()
+
+
+def test_tolerances_follow_the_dtype():
+    from smgrad._compare import least_precise, precision_of, tolerance
+
+    assert tolerance(np.float64) == (1e-5, 1e-8)
+    rtol32, atol32 = tolerance(np.float32)
+    rtol16, atol16 = tolerance(np.float16)
+    assert rtol32 == 1e-5 and atol32 == 16 * np.finfo(np.float32).eps
+    assert rtol16 == atol16 == 16 * np.finfo(np.float16).eps
+    assert tolerance(np.int64) == tolerance(np.float64)
+    assert least_precise(np.float64, np.float16, np.float32) == np.float16
+    assert least_precise(np.int32) == np.float64
+    assert precision_of(np.ones(3, np.float16)) == np.float16
+    assert precision_of(np.array([0.1, 0.7])) == np.float64
+    assert precision_of(np.float32([0.1, 0.7]).astype(np.float64)) == np.float32
+    assert precision_of(np.zeros(3)) == np.float64      # nothing to tell from
+
+
+def test_to_array_reads_results_and_says_what_it_cannot_read():
+    from smgrad._compare import NotAnArray, kind_of, to_array
+
+    assert to_array([[1, 2]]).dtype == np.float64
+    assert to_array(np.ones(2, np.float16)).dtype == np.float16
+    assert to_array(True).dtype == np.float64
+    with pytest.raises(TypeError, match="returned None"):
+        to_array(None)
+    for value, words in [(["a"], "of text, not numbers"), ([[1], [1, 2]], "rectangular"),
+                         (1j, "complex"), (object(), "an object, not numbers"),
+                         ([object()], "list of Python objects")]:
+        with pytest.raises(NotAnArray, match=words):
+            to_array(value)
+    assert kind_of(np.zeros((2, 1), np.float32)) == "an array of shape (2, 1) (float32)"
+    assert kind_of([[1, 2]]) == "a list of shape (1, 2)"
+    assert kind_of([[1], [1, 2]]) == "a list"

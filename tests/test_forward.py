@@ -1,4 +1,4 @@
-"""smgrad.softmax: softmax, log_softmax, logsumexp against PyTorch and MXNet, and the
+"""smgrad.forward: softmax, log_softmax, logsumexp against PyTorch and MXNet, and the
 special values (masks, all -inf rows, +inf, extreme logits, dtypes) the module documents."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """smgrad.mistakes: each re-created learner mistake computes what its docstring says
-(closed forms, the threads' own numbers), and is wrong where PyTorch is right; the
-homework's fused backward is right."""
+(closed forms, the threads' own numbers), and is wrong where PyTorch is right."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 BACKWARD_MISTAKES = [mistakes.diagonal_only, mistakes.elementwise_chain_rule,
                      mistakes.summed_jacobian_rows, mistakes.flattened_batch_jacobian,
-                     mistakes.identity_sized_by_batch]
+                     mistakes.flattened_jacobian_row_sums, mistakes.identity_sized_by_batch]
 
 #: Thread 003's "What I expected" row (printed with 4 decimals), for x = arange(20)
 #: reshaped (5, 4), a flattened 20 x 20 Jacobian and an upstream gradient of ones.
@@ -87,6 +86,57 @@ def test_flattened_batch_jacobian_closed_form_and_ignores_axis():
                      scale=10.0)
 
 
+def test_flattened_jacobian_row_sums_reproduces_thread_003():
+    """The thread's recipe: flatten, one 20 x 20 Jacobian, sum its rows, reshape,
+    multiply by the gradient of ones: every row is the thread's "what I expected"."""
+    x = np.arange(20.0).reshape(5, 4)
+    s = torch_softmax(x, (1,))
+    wrong = mistakes.flattened_jacobian_row_sums(s, np.ones((5, 4)))
+    for row in wrong:
+        np.testing.assert_allclose(row, THREAD_003_EXPECTED_ROW, **PRINTED_4_DECIMALS)
+    # The recipe written out independently, step by step, in torch.
+    f = tensor(s).reshape(-1)
+    jac = torch.diag(f) - torch.outer(f, f)
+    assert_close(wrong, jac.sum(dim=1).reshape(5, 4).numpy() * 1.0, np.float64)
+
+
+@given(st.data(), st.integers(1, 5), st.integers(1, 5),
+       st.sampled_from([np.float32, np.float64]))
+def test_flattened_jacobian_row_sums_is_s_times_one_minus_rows_times_g(data, rows, n,
+                                                                        dtype):
+    """Row (b, i) of diag(f) - f fᵀ sums to s_bi (1 - Σf) = s_bi (1 - rows)."""
+    x = data.draw(like(np.zeros((rows, n), dtype)))
+    g = data.draw(like(x))
+    s = torch_softmax(x, (1,))
+    assert_close(mistakes.flattened_jacobian_row_sums(s, g), s * (1 - rows) * g, dtype,
+                 scale=10.0 * rows * n)
+
+
+def test_the_two_flattened_variants_differ_except_for_a_ones_gradient():
+    """gᵀJ̃ and (J̃ 1) ⊙ g agree for g of ones (both f (1 - rows)), not otherwise; axis is
+    ignored by both."""
+    _, s, g = probe((3, 4), seed=6)
+    ones = np.ones((3, 4))
+    assert_close(mistakes.flattened_jacobian_row_sums(s, ones),
+                 mistakes.flattened_batch_jacobian(s, ones), np.float64)
+    assert np.max(np.abs(mistakes.flattened_jacobian_row_sums(s, g)
+                         - mistakes.flattened_batch_jacobian(s, g))) > 1e-2
+    for axis in (0, None):
+        assert_close(mistakes.flattened_jacobian_row_sums(s, g, axis),
+                     mistakes.flattened_jacobian_row_sums(s, g), np.float64)
+
+
+@pytest.mark.parametrize("backward", [mistakes.flattened_batch_jacobian,
+                                      mistakes.flattened_jacobian_row_sums],
+                         ids=lambda f: f.__name__)
+def test_flattened_variants_refuse_huge_inputs_and_check_shapes(backward):
+    big = np.full((1, 8193), 1 / 8193)
+    with pytest.raises(ValueError, match=r"\bprobs\b.*8193 entries"):
+        backward(big, big)
+    with pytest.raises(ValueError, match=r"\bgrad_out\b"):
+        backward(np.ones((2, 3)) / 3, np.ones((3, 2)))
+
+
 def test_identity_sized_by_batch_thread_001():
     """np.eye(batch) against (batch, classes): fails unless batch == classes, and then
     it is s ⊙ (I - s) ⊙ g, which mixes sample and class indices."""
@@ -114,20 +164,11 @@ def test_every_mistake_differs_from_autograd(backward, shape):
     assert np.max(np.abs(wrong - right)) > 1e-2
 
 
-@pytest.mark.parametrize("grad", [1.0, 0.25])
-@pytest.mark.parametrize("shape", [(3, 10), (1, 4), (5, 5)])
-def test_homework_fused_backward_is_correct(grad, shape):
-    """Thread 001's softmax-loss backward, grad · (s - t) / N, is torch's gradient of
-    mean over rows of -Σ t log softmax(x): nothing is missing."""
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal(shape) * 3
-    labels = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
-    xt = tensor(x).requires_grad_(True)
-    loss = (-(tensor(labels) * torch.log_softmax(xt, dim=1)).sum(dim=1)).mean()
-    (expected,) = torch.autograd.grad(loss, xt, grad_outputs=torch.tensor(grad,
-                                                                          dtype=xt.dtype))
-    assert_close(mistakes.homework_fused_backward(x, labels, grad), expected.numpy(),
-                 np.float64)
+def test_the_fused_homework_rule_is_not_a_mistake():
+    """Thread 001's fused softmax + cross-entropy backward is right; chapter 2 re-creates
+    it in its own code, so it is not among the mistakes."""
+    assert not hasattr(mistakes, "homework_fused_backward")
+    assert "homework_fused_backward" not in mistakes.__all__
 
 
 # --- the table of known mistakes --------------------------------------------------------
@@ -135,12 +176,13 @@ def test_homework_fused_backward_is_correct(grad, shape):
 def test_known_mistakes_table():
     names = [m.name for m in mistakes.KNOWN_MISTAKES]
     assert names == ["diagonal_only", "summed_jacobian_rows", "flattened_batch_jacobian",
-                     "identity_sized_by_batch"]
+                     "flattened_jacobian_row_sums", "identity_sized_by_batch"]
     for m in mistakes.KNOWN_MISTAKES:
         assert m.backward is getattr(mistakes, m.name)
         assert len(m.why) > 40
     by_name = {m.name: m for m in mistakes.KNOWN_MISTAKES}
-    assert "elementwise_chain_rule" in by_name["diagonal_only"].aliases
+    assert "element-wise chain rule" in by_name["diagonal_only"].why
+    assert not hasattr(mistakes.KNOWN_MISTAKES[0], "aliases")   # read by nothing: dropped
     public = set(mistakes.__all__)
     assert {f.__name__ for f in BACKWARD_MISTAKES} <= public
 

@@ -4,6 +4,7 @@ in Chromium with every request that leaves 127.0.0.1 blocked and recorded."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +25,12 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 # The slowest thing a page waits for is MathJax typesetting a long chapter.
 TIMEOUT_MS = 30_000
+# The theme's colour modes: pydata-sphinx-theme styles by <html data-theme="...">.
+COLOR_MODES = ("light", "dark")
+
+# Raw TeX that MathJax should have replaced: a $$ or an inline $...$ pair, \( \[ delimiters,
+# or a control word (\frac, \sum, ...). Code and typeset math are not searched.
+RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$\n]{0,120}?\$|\\[(\[]|\\[A-Za-z]{2,}")
 
 
 def toc_pages(src: Path) -> list[str]:
@@ -55,6 +62,46 @@ def source_file(src: Path, page: str) -> Path:
 
 def notebook_json(src: Path, page: str) -> dict:
     return json.loads(source_file(src, page).read_text(encoding="utf-8"))
+
+
+def math_in_source(src: Path, page: str) -> bool:
+    """Whether the page's Markdown has math ($, $$, or an amsmath environment)."""
+    path = source_file(src, page)
+    if path.suffix == ".ipynb":
+        text = "\n".join("".join(c["source"]) for c in notebook_json(src, page)["cells"]
+                         if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.S)  # code is not math
+    return bool(re.search(r"\$[^$\s]|\\begin\{", text))
+
+
+def page_title(src: Path, page: str) -> str:
+    """The page's title: its first ``# `` heading (Markdown, or a notebook's first
+    markdown cell), without Markdown markup."""
+    path = source_file(src, page)
+    if path.suffix == ".ipynb":
+        text = "\n".join("".join(c["source"]) for c in notebook_json(src, page)["cells"]
+                         if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    match = re.search(r"^# (.+)$", text, re.M)
+    if match is None:
+        raise ValueError(f"{path} has no '# ' title")
+    return re.sub(r"[`*_]", "", match.group(1)).strip()
+
+
+def set_color_mode(page, mode: str) -> None:
+    """Switch the open page to the theme's ``light`` or ``dark`` mode, as its colour-mode
+    button does (``<html data-theme data-mode>``), and wait until the new colours are
+    drawn (CSS transitions finished)."""
+    page.evaluate("""async (mode) => {
+      document.documentElement.dataset.mode = mode;
+      document.documentElement.dataset.theme = mode;
+      await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+      await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+    }""", mode)
 
 
 @dataclass

@@ -15,11 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser_support import notebook_json, open_page, source_file, toc_pages
-
-# Raw TeX that MathJax should have replaced: a $$ or an inline $...$ pair, \( \[ delimiters,
-# or a control word (\frac, \sum, ...). Code and typeset math are not searched.
-RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$\n]{0,120}?\$|\\[(\[]|\\[A-Za-z]{2,}")
+from browser_support import RAW_TEX, math_in_source, notebook_json, open_page, toc_pages
 
 # Text nodes of the visible prose (not code, not typeset math), as [text, ...].
 VISIBLE_PROSE_JS = """() => {
@@ -102,18 +98,6 @@ def _raw_tex(texts: list[str]) -> list[str]:
     return [t.strip()[:120] for t in texts if RAW_TEX.search(t)]
 
 
-def _math_in_source(book_src: Path, page: str) -> bool:
-    """Whether the page's Markdown has math ($, $$, or an amsmath environment)."""
-    src = source_file(book_src, page)
-    if src.suffix == ".ipynb":
-        text = "\n".join("".join(c["source"]) for c in notebook_json(book_src, page)["cells"]
-                         if c["cell_type"] == "markdown")
-    else:
-        text = src.read_text(encoding="utf-8")
-    text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.S)  # code is not math
-    return bool(re.search(r"\$[^$\s]|\\begin\{", text))
-
-
 def test_page_loads_without_errors_or_network(visits, toc_page):
     visit = visits(toc_page)
     assert visit.outside_requests == [], "requests that leave 127.0.0.1 (blocked)"
@@ -134,7 +118,7 @@ def test_math_is_typeset_by_mathjax(visits, toc_page, book_src):
     math = visit.page.evaluate(MATH_JS)
     if math["maths"]:
         assert visit.mathjax == "typeset"
-    if _math_in_source(book_src, toc_page):
+    if math_in_source(book_src, toc_page):
         assert math["maths"] > 0, "the source has math, the page has no .math element"
         assert math["containers"] >= math["maths"], "fewer mjx-container than equations"
     assert math["untypeset"] == [], "equations MathJax did not typeset"
@@ -149,7 +133,7 @@ def test_math_renders_when_opened_from_disk(browser, html_dir, toc_page, book_sr
         assert visit.outside_requests == [], "requests that leave the disk (blocked)"
         assert visit.console_errors == [] and visit.page_errors == []
         math = visit.page.evaluate(MATH_JS)
-        if _math_in_source(book_src, toc_page):
+        if math_in_source(book_src, toc_page):
             assert visit.mathjax == "typeset"
             assert math["containers"] >= math["maths"] > 0
         assert math["untypeset"] == [] and math["broken"] == []

@@ -1,37 +1,42 @@
-"""What a reader who launches the book elsewhere gets: Binder's environment pins what
-requirements.txt pins, and each chapter's first code cell installs smgrad on Colab."""
+"""What a reader who launches the book elsewhere gets: Binder installs the book's pinned
+environment (the root requirements.txt), each chapter's first code cell installs what
+Colab lacks, and each chapter with exercises links to its learner edition on Binder and
+Colab, a notebook that exists in the repository."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import nbformat
-from browser_support import source_file, toc_pages
-
-
-def _pins(path: Path) -> list[str]:
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line]
+import pytest
+from browser_support import notebook_json, source_file, toc_pages
 
 
 def _colab_module(book_src: Path):
-    spec = importlib.util.spec_from_file_location("binder_colab", book_src / "binder" / "colab.py")
+    spec = importlib.util.spec_from_file_location("tools_colab", book_src / "tools" / "colab.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_binder_pins_the_same_versions_with_cpu_torch(book_src: Path):
-    root = _pins(book_src / "requirements.txt")
-    binder = _pins(book_src / "binder" / "requirements.txt")
+def _requirement_lines(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def test_binder_installs_the_pinned_environment_with_cpu_torch(book_src: Path):
+    """binder/ (which repo2docker prefers to the root files) adds only the CPU index to
+    the root requirements.txt, so the two cannot drift apart."""
+    binder = _requirement_lines(book_src / "binder" / "requirements.txt")
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in binder
-    torch = [pin for pin in root if re.match(r"torch==", pin)]
-    assert len(torch) == 1, "requirements.txt pins torch exactly once"
-    expected = [f"{pin}+cpu" if pin in torch else pin for pin in root]
-    assert [pin for pin in binder if not pin.startswith("--")] == expected
-    assert "-e ." in binder, "Binder installs smgrad from the repository"
+    assert "-r ../requirements.txt" in binder
+    assert [line for line in binder if not line.startswith(("--", "-r "))] == []
+    assert "-e ." in _requirement_lines(book_src / "requirements.txt"), \
+        "Binder installs smgrad from the repository"
 
 
 def test_binder_runs_python_311(book_src: Path):
@@ -39,14 +44,83 @@ def test_binder_runs_python_311(book_src: Path):
 
 
 def test_every_chapter_starts_with_the_colab_cell(book_src: Path):
-    """``python binder/colab.py book/NAME.ipynb`` adds the cell (then re-execute)."""
+    """``python tools/colab.py book/NAME.ipynb`` adds the cell (then re-execute)."""
     colab = _colab_module(book_src)
-    source = colab.cell_source(book_src / "_config.yml")
-    url, branch = colab.repository(book_src / "_config.yml")
-    assert f"git+{url}@{branch}" in source
+    config = book_src / "_config.yml"
+    url, branch = colab.repository(config)
+    assert f"git+{url}@{branch}" in colab.cell_source(config)
     stale = []
     for page in toc_pages(book_src):
         path = source_file(book_src, page)
-        if path.suffix == ".ipynb" and not colab.is_current(nbformat.read(path, 4), source):
+        if path.suffix == ".ipynb" and not colab.is_current(nbformat.read(path, 4),
+                                                            config=config):
             stale.append(str(path.relative_to(book_src)))
-    assert stale == [], "run: .venv/bin/python binder/colab.py " + " ".join(stale)
+    assert stale == [], "run: .venv/bin/python tools/colab.py " + " ".join(stale)
+
+
+# --- The learner edition, one click from each chapter ------------------------------------
+
+def _has_exercises(book_src: Path, page: str) -> bool:
+    return any(c["cell_type"] == "markdown"
+               and re.search(r"^(`{3,}|:{3,})\{exercise\}", "".join(c["source"]), re.M)
+               for c in notebook_json(book_src, page)["cells"])
+
+
+def _learner_urls(book_config: dict, chapter: str) -> dict[str, str]:
+    """The Binder and Colab addresses of ``exercises/<chapter>.ipynb``, made from
+    ``_config.yml``'s repository (the one place that names it)."""
+    repo = book_config["repository"]["url"].rstrip("/")
+    branch = book_config["repository"]["branch"]
+    owner_name = repo.removeprefix("https://github.com/")
+    path = f"exercises/{chapter}.ipynb"
+    return {
+        "Binder": f"https://mybinder.org/v2/gh/{owner_name}/{branch}?labpath={quote(path, safe='')}",
+        "Colab": f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{path}",
+    }
+
+
+def _repository_file(link: str, book_config: dict) -> str:
+    """The file of the repository that a Binder or Colab link opens (its path from the
+    repository's root), read from the link itself."""
+    repo = book_config["repository"]["url"].rstrip("/")
+    branch = book_config["repository"]["branch"]
+    owner_name = repo.removeprefix("https://github.com/")
+    parts = urlsplit(link)
+    if parts.netloc == "mybinder.org":
+        assert parts.path == f"/v2/gh/{owner_name}/{branch}", f"{link}: another repository"
+        return unquote(parse_qs(parts.query)["labpath"][0])
+    assert parts.netloc == "colab.research.google.com", link
+    prefix = f"/github/{owner_name}/blob/{branch}/"
+    assert parts.path.startswith(prefix), f"{link}: another repository or branch"
+    return unquote(parts.path.removeprefix(prefix))
+
+
+def test_chapter_links_to_its_learner_edition(visits, notebook_page, book_src, book_config):
+    """A chapter with exercises links to ``exercises/<chapter>.ipynb`` on Binder and on
+    Colab, and each link, followed to the repository, opens a learner edition that is in
+    the working tree (a notebook with the same exercises, no solution)."""
+    if not _has_exercises(book_src, notebook_page):
+        pytest.skip(f"{notebook_page} has no exercises")
+    chapter = Path(notebook_page).name
+    page = visits(notebook_page).page
+    links = page.evaluate("""() => [...document.querySelectorAll('main a[href]')]
+      .filter(a => a.checkVisibility()).map(a => a.href)""")
+    expected = _learner_urls(book_config, chapter)
+    missing = {name: url for name, url in expected.items() if url not in links}
+    assert missing == {}, "no visible link to the learner edition on " + ", ".join(missing)
+    for name, url in expected.items():
+        path = _repository_file(url, book_config)
+        assert path == f"exercises/{chapter}.ipynb"
+        target = book_src / path
+        assert target.is_file(), f"the {name} link opens {path}, which is not in the repository"
+        edition = json.loads(target.read_text(encoding="utf-8"))
+        assert edition["nbformat"] == 4
+        text = "\n".join("".join(c["source"]) for c in edition["cells"]
+                          if c["cell_type"] == "markdown")
+        labels = {m for c in notebook_json(book_src, notebook_page)["cells"]
+                  if c["cell_type"] == "markdown" and "{exercise}" in "".join(c["source"])
+                  for m in re.findall(r"^:label:\s*(\S+)", "".join(c["source"]), re.M)}
+        assert labels and not [label for label in labels if label not in text], \
+            f"{path} lacks exercises of the chapter"
+        assert not any(c["cell_type"] == "markdown" and "{solution-start}" in "".join(c["source"])
+                       for c in edition["cells"]), f"{path} contains a solution"

@@ -1,0 +1,340 @@
+"""smgrad.feedback: every status (not attempted, wrong type, wrong shape, a named mistake,
+wrong values, right) for values, backward rules and functions; answers judged at their
+own precision; nothing raised from a learner's code; and the text never reveals the
+solution (no expected value, no fix)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import smgrad
+from smgrad import feedback
+from smgrad.diagnose import _FAMILIES
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+#: Distinctive expected values: their digits must never appear in feedback.
+EXPECTED = np.array([[0.123456, -0.654321, 0.531975], [0.271828, -0.314159, 0.042331]])
+
+
+def expected_digits(values) -> list[str]:
+    """The ways an expected value could leak: 2 to 6 decimals, rounded or cut."""
+    out = []
+    for v in np.ravel(values):
+        for d in range(2, 7):
+            out.append(f"{abs(v):.{d}f}")
+            out.append(f"{abs(v):.{d + 2}f}"[: d + 2])
+    return sorted(set(s for s in out if s not in {"0.00", "0.000"}))
+
+
+def assert_reveals_nothing(fb: feedback.Feedback, values=EXPECTED) -> None:
+    for digits in expected_digits(values):
+        assert digits not in fb.message, (digits, fb.message)
+    assert "Fix" not in fb.message and "right rule" not in fb.message
+
+
+def assert_the_learner_edition_can_read_it(fb: feedback.Feedback) -> None:
+    """What tests/learner checks: right says right and no 'wrong' / 'not attempted';
+    anything else has no 'right' on its first line."""
+    if fb.status == "right":
+        assert re.search(r"\bright\b", fb.message)
+        assert not re.search(r"not attempted|\bwrong\b", fb.message, re.I)
+    else:
+        assert not re.search(r"\bright\b(?! rule)", fb.message.split("\n")[0], re.I), fb
+
+
+def test_feedback_object():
+    fb = feedback.check_value(EXPECTED, EXPECTED, name="grad")
+    assert fb.status == "right" and fb and fb.name == "grad" and fb.mistake is None
+    assert repr(fb) == str(fb) == fb.message == "grad: right"
+    assert set(feedback.STATUSES) == {"not attempted", "wrong type", "wrong shape",
+                                      "wrong", "right"}
+    assert not feedback.check_value(..., EXPECTED)
+
+
+# --- check_value ------------------------------------------------------------------------
+
+def test_value_not_attempted():
+    fb = feedback.check_value(..., EXPECTED, name="grad_s1_x3")
+    assert fb.status == "not attempted"
+    assert fb.message == "grad_s1_x3: not attempted yet (replace the ... with your answer)"
+    assert "Traceback" not in fb.message
+
+
+@pytest.mark.parametrize("answer, got", [
+    ("0.12", "a str"), (None, "got None"), ({"a": 1}, "a dict"),
+    ([[1.0, 2.0], [3.0]], "a list"), (np.ones((2, 3)) * 1j, "an array of shape (2, 3)"),
+    (print, "a builtin_function_or_method"),
+])
+def test_value_wrong_type_says_what_is_expected(answer, got):
+    fb = feedback.check_value(answer, EXPECTED, name="grad")
+    assert fb.status == "wrong type", fb
+    assert fb.message.startswith("grad: wrong type: expected an array of floats of shape "
+                                 "(2, 3), got ")
+    assert got in fb.message
+    assert_reveals_nothing(fb)
+    assert_the_learner_edition_can_read_it(fb)
+
+
+@pytest.mark.parametrize("answer, got", [
+    (np.zeros(6), "shape (6,)"), (EXPECTED.T, "shape (3, 2)"), (0.5, "a single number"),
+    (EXPECTED[None], "shape (1, 2, 3)"),
+])
+def test_value_wrong_shape_says_the_expected_shape_only(answer, got):
+    fb = feedback.check_value(answer, EXPECTED, name="grad")
+    assert fb.status == "wrong shape"
+    assert fb.message == f"grad: wrong shape: expected an array of floats of shape (2, 3), got {got}"
+    assert_reveals_nothing(fb)
+
+
+def test_value_expected_kinds_are_described():
+    assert "a single number" in feedback.check_value([1.0], 0.5, name="p").message
+    assert "integers of shape (2,)" in feedback.check_value("x", np.array([1, 2])).message
+    assert "booleans" in feedback.check_value("x", np.array([True])).message
+
+
+def test_value_named_mistake():
+    sign = EXPECTED * np.array([1, -1, 1])
+    fb = feedback.check_value(sign, EXPECTED, name="grad",
+                              mistakes={"the middle column's sign is flipped": sign,
+                                        "it is transposed": EXPECTED.T,
+                                        "not an array": "abc"})
+    assert fb.status == "wrong" and fb.mistake == "the middle column's sign is flipped"
+    assert fb.message == "grad: wrong: the middle column's sign is flipped"
+    assert_reveals_nothing(fb)
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_value_wrong_values_say_where_not_what():
+    answer = EXPECTED.copy()
+    answer[1, 2] = 7.0
+    answer[0, 1] = 0.0
+    fb = feedback.check_value(answer, EXPECTED, name="grad",
+                              mistakes={"unrelated": np.zeros((2, 3))})
+    assert fb.status == "wrong" and fb.mistake is None
+    assert fb.message == ("grad: wrong values: 2 of 6 entries are wrong, the first at "
+                          "index (0, 1)")
+    assert_reveals_nothing(fb)
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_value_nan_and_scalars():
+    fb = feedback.check_value(np.full((2, 3), np.nan), EXPECTED, name="grad")
+    assert fb.status == "wrong" and "nan at index (0, 0)" in fb.message
+    fb = feedback.check_value(0.3, 0.123456, name="p")
+    assert fb.message == "p: wrong value"
+    assert_reveals_nothing(fb, [0.123456])
+    assert feedback.check_value(np.float32(0.123456), 0.123456, name="p").status == "right"
+    assert feedback.check_value(3, 3, name="count").status == "right"
+    assert feedback.check_value(4, 3, name="count").status == "wrong"
+
+
+def test_value_lists_and_tensors_are_answers():
+    torch = pytest.importorskip("torch")
+    assert feedback.check_value(EXPECTED.tolist(), EXPECTED).status == "right"
+    assert feedback.check_value(torch.tensor(EXPECTED), EXPECTED).status == "right"
+    assert feedback.check_value(torch.tensor(EXPECTED, requires_grad=True),
+                                EXPECTED).status == "right"
+
+
+@pytest.mark.parametrize("dtype, error", [(np.float32, 1e-7), (np.float16, 1e-3)])
+def test_value_tolerance_follows_the_answers_dtype(dtype, error):
+    """A value computed in float32 or float16 is right at that precision (a zero that
+    is zero up to its round-off); the same error in a float64 answer is wrong."""
+    expected = np.array([0.0, 0.5, -0.25])
+    off = expected + np.array([error, 0.0, 0.0])
+    assert feedback.check_value(off.astype(dtype), expected).status == "right"
+    assert feedback.check_value(off, expected).status == "wrong"
+    assert feedback.check_value(EXPECTED.astype(dtype), EXPECTED).status == "right"
+    # and a real mistake is still wrong at low precision
+    assert feedback.check_value((EXPECTED * 1.1).astype(dtype), EXPECTED).status == "wrong"
+
+
+# --- check_backward ---------------------------------------------------------------------
+
+def stub(probs, grad_out):
+    ...
+
+
+@pytest.mark.parametrize("rule", smgrad.diagnose.RULES)
+def test_backward_not_attempted(rule):
+    for fn in (stub, ...):
+        fb = feedback.check_backward(fn, rule=rule, name="my_backward")
+        assert fb.status == "not attempted", fb
+        assert fb.message.startswith("my_backward: not attempted yet")
+        assert "Traceback" not in fb.message
+
+
+def test_backward_right():
+    fb = feedback.check_backward(smgrad.softmax_vjp, name="my_backward")
+    assert fb.status == "right" and fb.message == "my_backward: right"
+    assert feedback.check_backward(smgrad.log_softmax_vjp, rule="log_softmax").status == \
+        "right"
+    assert feedback.check_backward(lambda x, t: smgrad.cross_entropy_grad(x, t),
+                                   rule="cross_entropy").status == "right"
+
+
+FAMILIES = [(rule, family) for rule, families in _FAMILIES.items() for family in families]
+
+
+@pytest.mark.parametrize("rule, family", FAMILIES,
+                         ids=[f"{r}-{f.name}" for r, f in FAMILIES])
+def test_backward_names_the_mistake_without_the_fix(rule, family):
+    fb = feedback.check_backward(family.candidate, rule=rule, name="my_backward")
+    verdict = smgrad.diagnose(family.candidate, rule=rule)
+    assert fb.status == "wrong" and fb.mistake == verdict.mistake
+    assert fb.message == f"my_backward: wrong: {verdict.explanation}"
+    assert verdict.fix not in fb.message and "Fix" not in fb.message
+    assert "right rule" not in fb.message
+    assert_the_learner_edition_can_read_it(fb)
+
+
+@pytest.mark.parametrize("backward, mistake", [
+    (lambda s, g: -smgrad.softmax_vjp(s, g), "sign_flipped"),
+    (lambda s, g: smgrad.softmax_vjp(s, g) / len(s), "extra_1_over_n"),
+    (lambda s, g: smgrad.softmax_vjp(s, g) * 3.0, "constant_factor"),
+])
+def test_backward_factor_mistakes_are_named(backward, mistake):
+    fb = feedback.check_backward(backward)
+    assert fb.status == "wrong" and fb.mistake == mistake and mistake in fb.message
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_backward_wrong_values_do_not_show_the_expected_numbers():
+    def half_right(s, g):
+        out = smgrad.softmax_vjp(s, g)
+        out[:, 0] = 0.0
+        return out
+
+    fb = feedback.check_backward(half_right, name="vjp")
+    assert fb.status == "wrong" and fb.mistake is None
+    assert "largest error is on probe" in fb.message and "index" in fb.message
+    assert "expected" not in fb.message and "got" not in fb.message
+    assert not re.search(r"\d\.\d\d", fb.message), fb.message    # no values printed
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_backward_wrong_shape_and_type():
+    fb = feedback.check_backward(lambda s, g: (s * g).sum(axis=1), name="vjp")
+    assert fb.status == "wrong shape" and "returned shape (3,)" in fb.message
+    assert "expected" not in fb.message
+    fb = feedback.check_backward(lambda s, g: "grad", name="vjp")
+    assert fb.status == "wrong type" and "not numbers" in fb.message
+    fb = feedback.check_backward(np.zeros((3, 5)), name="vjp")
+    assert fb.status == "wrong type"
+    assert fb.message == ("vjp: wrong type: expected a function fn(probs, grad_out) -> "
+                          "grad_x, got an array of shape (3, 5) (float64)")
+    fb = feedback.check_backward("abc", rule="cross_entropy", name="grad")
+    assert "fn(logits, targets) -> grad_logits" in fb.message
+
+
+def test_backward_exceptions_are_feedback():
+    def raises(s, g):
+        raise ValueError("shapes do not match")
+
+    fb = feedback.check_backward(raises, name="vjp")
+    assert fb.status == "wrong"
+    assert "raised ValueError: shapes do not match" in fb.message
+    fb = feedback.check_backward(lambda s: s, name="vjp")
+    assert fb.status == "wrong" and "TypeError" in fb.message
+
+
+def test_backward_unknown_rule_is_an_error():
+    with pytest.raises(ValueError, match=r"rule='softmax_vjp' is not one of"):
+        feedback.check_backward(stub, rule="softmax_vjp")
+
+
+# --- check_function ---------------------------------------------------------------------
+
+def reference(x, t):
+    return smgrad.softmax(np.asarray(x) / t)
+
+
+EXAMPLES = [(np.array([1.0, 2.0, 3.0]), 2.0), (np.array([[0.0, 1.0], [5.0, -1.0]]), 0.5)]
+
+
+def test_function_not_attempted():
+    def softmax_t(x, t):
+        ...
+
+    for fn in (softmax_t, ...):
+        fb = feedback.check_function(fn, reference, EXAMPLES)
+        assert fb.status == "not attempted" and fb.message.startswith("softmax_t: not")
+
+
+def test_function_right_and_low_precision():
+    assert feedback.check_function(reference, reference, EXAMPLES).message == \
+        "softmax_t: right"
+
+    def in_float32(x, t):
+        return smgrad.softmax(np.asarray(x, np.float32) / np.float32(t))
+
+    assert feedback.check_function(in_float32, reference, EXAMPLES).status == "right"
+    one = feedback.check_function(reference, reference, [(np.ones(3), 1.0)])
+    assert one.message == "softmax_t: right"
+
+
+def test_function_wrong_values_name_the_example_not_the_values():
+    def times_t(x, t):
+        return smgrad.softmax(np.asarray(x) * t)
+
+    fb = feedback.check_function(times_t, reference, EXAMPLES, name="softmax_t")
+    assert fb.status == "wrong"
+    assert fb.message.startswith("softmax_t on example 1: wrong values: ")
+    for args in EXAMPLES:
+        assert_reveals_nothing(fb, reference(*args))
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_function_right_on_the_first_example_only():
+    def ignores_t(x, t):
+        return smgrad.softmax(np.asarray(x) / 2.0)
+
+    fb = feedback.check_function(ignores_t, reference, EXAMPLES)
+    assert fb.message.startswith("softmax_t on example 2: wrong values")
+
+
+def test_function_problems_are_feedback_never_raised():
+    def raises(x, t):
+        raise ZeroDivisionError("t is zero")
+
+    fb = feedback.check_function(raises, reference, EXAMPLES)
+    assert fb.status == "wrong"
+    assert fb.message == ("softmax_t on example 1: wrong: it raised ZeroDivisionError: "
+                          "t is zero (arguments: an array of shape (3,), 2.0)")
+    fb = feedback.check_function(lambda x, t: np.asarray(x).sum(), reference, EXAMPLES)
+    assert fb.status == "wrong shape" and "got a single number" in fb.message
+    fb = feedback.check_function(lambda x, t: "p", reference, EXAMPLES)
+    assert fb.status == "wrong type"
+    fb = feedback.check_function(np.ones(3), reference, EXAMPLES)
+    assert fb.status == "wrong type"
+
+    calls = []
+
+    def none_later(x, t):
+        calls.append(1)
+        return reference(x, t) if len(calls) <= 2 else None
+
+    fb = feedback.check_function(none_later, reference, EXAMPLES)
+    assert fb.status == "wrong" and "example 2" in fb.message and "return" in fb.message
+
+
+def test_function_cannot_change_the_examples():
+    x = np.array([1.0, 2.0])
+
+    def vandal(x_, t):
+        out = reference(x_, t)
+        x_[...] = 0.0
+        return out
+
+    assert feedback.check_function(vandal, reference, [(x, 1.0)]).status == "right"
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_function_one_argument_examples_need_no_tuple():
+    fb = feedback.check_function(smgrad.softmax, smgrad.softmax, [np.ones(3), np.zeros(2)],
+                                 name="my_softmax")
+    assert fb.message == "my_softmax: right"
