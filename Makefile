@@ -120,7 +120,8 @@ test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM) $(AXE_STAMP) ## test-book a
 pdf: book $(STAMP_BROWSER) $(CHROMIUM) ## the whole book as one PDF: _build/pdf/book.pdf (and _build/html/book.pdf)
 	$(PY) tools/make_pdf.py
 
-exercises: $(STAMP) ## regenerate the learner editions exercises/*.ipynb from the chapters
+exercises: $(STAMP) ## regenerate the learner editions exercises/*.ipynb (and each chapter's link to its own)
+	$(PY) tools/make_exercises.py --links
 	$(PY) tools/make_exercises.py
 
 notebooks: $(STAMP) ## re-execute each chapter in place (after editing one; then exercises)

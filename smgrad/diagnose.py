@@ -54,6 +54,7 @@ from ._compare import compare, kind_of, least_precise, precision_of, to_array, t
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .forward import softmax
 from .mistakes import KNOWN_MISTAKES
+from .printing import wrap
 
 
 def _started_as_python_m() -> bool:
@@ -127,8 +128,8 @@ class Diagnosis:
     fix: str = ""
     symptom: Optional[str] = None
 
-    def __repr__(self) -> str:
-        return self.message
+    def __repr__(self) -> str:  # wrapped to fit a page; .message is the one-line text
+        return wrap(self.message)
 
     __str__ = __repr__
 

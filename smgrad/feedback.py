@@ -24,6 +24,7 @@ import numpy as np
 
 from . import diagnose as _diagnose
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
+from .printing import wrap
 
 __all__ = ["Feedback", "STATUSES", "check_value", "check_backward", "check_function"]
 
@@ -64,8 +65,8 @@ class Feedback:
     name: str = ""
     mistake: Optional[str] = None
 
-    def __repr__(self) -> str:
-        return self.message
+    def __repr__(self) -> str:  # wrapped to fit a page; .message is the one-line text
+        return wrap(self.message)
 
     __str__ = __repr__
 
@@ -222,7 +223,8 @@ def check_backward(fn: object, rule: str = "softmax", name: str = "my_backward"
     >>> def my_backward(probs, grad_out):
     ...     ...
     >>> feedback.check_backward(my_backward)
-    my_backward: not attempted yet (replace the ... with your code, and return the result)
+    my_backward: not attempted yet (replace the ... with your code, and return the
+      result)
     >>> feedback.check_backward(smgrad.softmax_vjp, name="vjp")
     vjp: right
     >>> fb = feedback.check_backward(lambda s, g: -smgrad.softmax_vjp(s, g), name="vjp")
@@ -287,7 +289,8 @@ def check_function(fn: object, reference: Callable, examples: Iterable,
     softmax_t: right
     >>> feedback.check_function(lambda x, t: smgrad.softmax(x * t),
     ...                         lambda x, t: smgrad.softmax(x / t), examples)
-    softmax_t on example 1: wrong values: 2 of 2 entries are wrong, the first at index (0,)
+    softmax_t on example 1: wrong values: 2 of 2 entries are wrong, the first at
+      index (0,)
     """
     examples = [args if isinstance(args, tuple) else (args,) for args in examples]
     if fn is Ellipsis:

@@ -46,8 +46,9 @@ __all__ = ["run_cell", "MXNetRecordError", "RECORDS", "load_ipython_extension"]
 
 RECORDS = Path(__file__).with_name("mxnet_records")  # one NAME.json per cell
 RECORD_ENV = "SMGRAD_RECORD_MXNET"
-MISSING_NOTE = ("MXNet is not installed in this environment (MXNet 1.9.1 needs numpy < 1.24).\n"
-                "What this cell printed with MXNet 1.9.1 in the book's pinned environment:")
+MISSING_NOTE = ("MXNet is not installed in this environment (MXNet 1.9.1 needs\n"
+                "numpy < 1.24). What this cell printed with MXNet 1.9.1 in the book's\n"
+                "pinned environment:")
 
 
 class MXNetRecordError(RuntimeError):

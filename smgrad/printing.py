@@ -8,9 +8,11 @@ that printed them raw would read differently on every machine, and nbval would f
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
-__all__ = ["below", "tidy"]
+__all__ = ["below", "tidy", "wrap"]
 
 
 def below(error: object, limit: float) -> str:
@@ -47,3 +49,24 @@ def tidy(values: object, decimals: int = 6) -> np.ndarray:
         array([0.   , 0.333])
     """
     return np.round(np.asarray(values, dtype=np.float64), decimals) + 0.0
+
+
+def wrap(text: str, width: int = 80) -> str:
+    """``text`` with each line wrapped at ``width`` columns, for messages shown on a page
+    (a book's code block scrolls sideways past about 80). A wrapped line's continuation is
+    indented two spaces more than the line itself; long words are never broken.
+
+    Examples
+    --------
+    >>> print(wrap("wrong: it multiplies g by s(1 - s), the Jacobian's diagonal only", 30))
+    wrong: it multiplies g by s(1
+      - s), the Jacobian's
+      diagonal only
+    """
+    lines = []
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.append(textwrap.fill(line, width, subsequent_indent=indent + "  ",
+                                   break_long_words=False, break_on_hyphens=False)
+                     if line.strip() else line)
+    return "\n".join(lines)

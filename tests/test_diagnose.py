@@ -217,7 +217,9 @@ def test_right_rules_are_accepted(rule, backward):
     assert result.mistake is None and result.symptom is None and result.fix == ""
     assert result.message.startswith(f"correct: matches {REFERENCE[rule]} on all 3 probes")
     assert result.rule == rule
-    assert repr(result) == str(result) == result.message
+    assert repr(result) == str(result) == smgrad.printing.wrap(result.message)
+    assert " ".join(repr(result).split()) == " ".join(result.message.split())
+    assert max(len(line) for line in repr(result).split("\n")) <= 80  # fits a page
 
 
 TORCH_FREE = [(rule, fn) for rule, fn in RIGHT_CASES if "torch" not in fn.__name__
