@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Iterable, Optional, Union
+from typing import Callable, Iterable, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -28,6 +28,49 @@ def as_float_array(x: object, name: str) -> np.ndarray:
     """
     if x is None:
         raise TypeError(f"{name} is None; pass an array of real numbers")
+    return read_real(x, lambda why: TypeError(_not_real_message(why, name)))
+
+
+class NotReal(NamedTuple):
+    """Why :func:`read_real` refused a value: it is not an array of real numbers.
+
+    Attributes
+    ----------
+    array : numpy.ndarray or None
+        The value as numpy made it (of a dtype that is not real), or ``None`` when numpy
+        could not make it into a rectangular array.
+    cause : Exception or None
+        Why numpy could not, when ``array`` is ``None``.
+    """
+
+    array: Optional[np.ndarray]
+    cause: Optional[BaseException] = None
+
+
+def read_real(x: object, refuse: Callable[[NotReal], BaseException]) -> np.ndarray:
+    """``x`` as a numpy array of floats, or the caller's error saying why not.
+
+    The logic of :func:`as_float_array`, shared with :func:`smgrad._compare.to_array`,
+    which words its errors for a learner's result.
+
+    Parameters
+    ----------
+    x : object
+        Anything; a numpy array is used as it is (a subclass included).
+    refuse : callable
+        Makes the exception to raise from a :class:`NotReal`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float16, float32 and float64 as they are; integers and booleans as float64.
+
+    Raises
+    ------
+    BaseException
+        ``refuse(...)`` when ``x`` is ragged (on every numpy version) or not of a real
+        dtype.
+    """
     try:
         if isinstance(x, np.ndarray):
             arr = x
@@ -36,18 +79,55 @@ def as_float_array(x: object, name: str) -> np.ndarray:
                 warnings.simplefilter("error", _RaggedWarning)
                 arr = np.asarray(x)
     except (ValueError, TypeError, _RaggedWarning) as exc:  # ragged nested lists
-        raise TypeError(f"{name} could not be made into an array ({exc}); pass a "
-                        f"rectangular array of real numbers") from None
+        raise refuse(NotReal(None, exc)) from None
     kind = arr.dtype.kind
     if kind == "f":
         return arr
     if kind in "iub":
         return arr.astype(np.float64)
-    if kind == "c":
-        raise TypeError(f"{name} is complex ({arr.dtype}); softmax is defined for real "
-                        f"numbers: pass the real part (x.real) if that is what you mean")
-    raise TypeError(f"{name} has dtype {arr.dtype}, not a real number type; pass an "
-                    f"array of floats or integers")
+    raise refuse(NotReal(arr))
+
+
+def _not_real_message(why: NotReal, name: str) -> str:
+    """:func:`as_float_array`'s message for ``why``, naming the argument ``name``."""
+    if why.array is None:
+        return (f"{name} could not be made into an array ({why.cause}); pass a "
+                f"rectangular array of real numbers")
+    if why.array.dtype.kind == "c":
+        return (f"{name} is complex ({why.array.dtype}); softmax is defined for real "
+                f"numbers: pass the real part (x.real) if that is what you mean")
+    return (f"{name} has dtype {why.array.dtype}, not a real number type; pass an "
+            f"array of floats or integers")
+
+
+def float_pair(a: object, b: object, name_a: str, name_b: str
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as float arrays of one shape (:func:`as_float_array`,
+    :func:`same_shape`).
+
+    Parameters
+    ----------
+    a, b : array_like
+        The two inputs, such as ``probs`` and ``grad_out``.
+    name_a, name_b : str
+        Their names, for the messages.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(a, b)`` as arrays.
+
+    Raises
+    ------
+    TypeError
+        If either is not an array of real numbers.
+    ValueError
+        If their shapes differ.
+    """
+    a = as_float_array(a, name_a)
+    b = as_float_array(b, name_b)
+    same_shape(a, b, name_a, name_b)
+    return a, b
 
 
 def normalize_axes(axis: Axis, ndim: int, name: str = "axis") -> tuple[int, ...]:

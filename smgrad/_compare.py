@@ -13,16 +13,16 @@ its last place, never tighter than float64's tolerance. A right rule computed in
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._arrays import NotReal, read_real
 
 
 #: ``(rtol, atol)`` for results of float64 precision.
 RTOL, ATOL = 1e-5, 1e-8
 _ULPS = 16
-_RaggedWarning = getattr(getattr(np, "exceptions", np), "VisibleDeprecationWarning")
 _KINDS = {"U": "text", "S": "bytes", "O": "Python objects", "M": "dates", "m": "times",
           "V": "records"}
 
@@ -78,17 +78,25 @@ def precision_of(values: np.ndarray) -> np.dtype:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class LargestError:
+    """Whether two results agree (``ok``), their largest absolute and relative errors, and
+    ``where``, the index of the largest absolute error: the fields that
+    :class:`Comparison` and :class:`smgrad.GradcheckResult` begin with."""
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    where: tuple
+
+
+@dataclass(frozen=True)
+class Comparison(LargestError):
     """The outcome of :func:`compare`: ``ok`` and the largest errors and where.
 
     ``where`` is the index of the largest absolute error (``()`` for empty arrays);
     ``expected`` and ``actual`` are the values there (NaN for empty arrays).
     """
 
-    ok: bool
-    max_abs_error: float
-    max_rel_error: float
-    where: tuple
     expected: float
     actual: float
     first_wrong: tuple
@@ -152,25 +160,22 @@ def to_array(value: object) -> np.ndarray:
         raise TypeError("returned None: is a `return` missing?")
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    try:
-        with warnings.catch_warnings():  # numpy < 1.24 only warns for ragged lists
-            warnings.simplefilter("error", _RaggedWarning)
-            arr = np.asarray(value)
-    except (ValueError, TypeError, _RaggedWarning) as exc:
-        raise NotAnArray(f"returned a {type(value).__name__} that is not a rectangular "
-                         f"array of numbers ({exc})") from None
-    kind = arr.dtype.kind
-    if kind == "f":
-        return arr
-    if kind in "iub":
-        return arr.astype(np.float64)
-    if kind == "c":
-        raise NotAnArray(f"returned complex numbers ({arr.dtype}); a gradient of a real "
-                         f"loss is real")
+    plain = np.asarray(value) if isinstance(value, np.ndarray) else value  # no subclass
+    return read_real(plain, lambda why: NotAnArray(_not_numbers(value, why)))
+
+
+def _not_numbers(value: object, why: NotReal) -> str:
+    """:func:`to_array`'s message for ``value``, which :func:`read_real` refused."""
+    arr = why.array
+    if arr is None:
+        return (f"returned a {type(value).__name__} that is not a rectangular array of "
+                f"numbers ({why.cause})")
+    if arr.dtype.kind == "c":
+        return f"returned complex numbers ({arr.dtype}); a gradient of a real loss is real"
     if arr.ndim == 0:
-        raise NotAnArray(f"returned {kind_of(value)}, not numbers")
-    raise NotAnArray(f"returned a {type(value).__name__} of "
-                     f"{_KINDS.get(kind, arr.dtype.name)}, not numbers")
+        return f"returned {kind_of(value)}, not numbers"
+    return (f"returned a {type(value).__name__} of "
+            f"{_KINDS.get(arr.dtype.kind, arr.dtype.name)}, not numbers")
 
 
 def kind_of(value: object) -> str:

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._arrays import as_float_array, same_shape
-from ._compare import ATOL, RTOL, compare
+from ._compare import ATOL, RTOL, LargestError, compare
 
 __all__ = ["numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult"]
 
@@ -64,6 +64,8 @@ def numerical_vjp(f: Callable[[np.ndarray], object], x: object, grad_out: object
                   eps: Optional[float] = None) -> np.ndarray:
     """``grad_outᵀ · ∂f/∂x`` by central differences of ``φ(x) = Σ grad_out ⊙ f(x)``.
 
+    ``φ`` is a scalar, so this never forms the Jacobian.
+
     Parameters
     ----------
     f : callable
@@ -78,7 +80,8 @@ def numerical_vjp(f: Callable[[np.ndarray], object], x: object, grad_out: object
     Returns
     -------
     numpy.ndarray
-        The gradient of ``φ`` at ``x``, shape of ``x``; never forms the Jacobian.
+        The gradient of ``φ`` at ``x``, shape of ``x``. Costs ``2 · x.size`` calls of
+        ``f``, as :func:`numerical_jacobian` does.
 
     Examples
     --------
@@ -99,7 +102,7 @@ def numerical_vjp(f: Callable[[np.ndarray], object], x: object, grad_out: object
 
 
 @dataclass(frozen=True)
-class GradcheckResult:
+class GradcheckResult(LargestError):
     """What :func:`gradcheck` found: ``ok``, the largest errors and where they occur.
 
     Attributes
@@ -124,10 +127,6 @@ class GradcheckResult:
     (False, (1,), 0.4597)
     """
 
-    ok: bool
-    max_abs_error: float
-    max_rel_error: float
-    where: tuple
     analytic: np.ndarray
     numeric: np.ndarray
 

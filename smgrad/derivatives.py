@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, same_shape
+from ._arrays import Axis, Layout, as_float_array, float_pair
 from ._rows import log_softmax_vjp_rows, softmax_vjp_rows
 
 __all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp"]
@@ -147,8 +147,6 @@ def log_softmax_vjp(probs: object, grad_out: object, axis: Axis = -1) -> np.ndar
 
 def _rowwise_rule(rows_rule, probs: object, other: object, other_name: str,
                   axis: Axis) -> np.ndarray:
-    probs = as_float_array(probs, "probs")
-    other = as_float_array(other, other_name)
-    same_shape(probs, other, "probs", other_name)
+    probs, other = float_pair(probs, other, "probs", other_name)
     layout = Layout.of(probs, axis)
     return layout.from_2d(rows_rule(layout.to_2d(probs), layout.to_2d(other)))

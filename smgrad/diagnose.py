@@ -54,7 +54,7 @@ from ._compare import compare, kind_of, least_precise, precision_of, to_array, t
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .forward import softmax
 from .mistakes import KNOWN_MISTAKES
-from .printing import wrap
+from .printing import WrappedRepr
 
 
 def _started_as_python_m() -> bool:
@@ -84,8 +84,8 @@ RULES = ("softmax", "log_softmax", "cross_entropy")
 FIX = "the right rule is grad_x = s * (g - (g * s).sum(axis, keepdims=True))"
 
 
-@dataclass(frozen=True)
-class Diagnosis:
+@dataclass(frozen=True, repr=False)
+class Diagnosis(WrappedRepr):
     """The verdict on a backward rule.
 
     Attributes
@@ -127,11 +127,6 @@ class Diagnosis:
     explanation: str = ""
     fix: str = ""
     symptom: Optional[str] = None
-
-    def __repr__(self) -> str:  # wrapped to fit a page; .message is the one-line text
-        return wrap(self.message)
-
-    __str__ = __repr__
 
 
 # --- the rules and their probes ---------------------------------------------------------

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import diagnose as _diagnose
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
-from .printing import wrap
+from .printing import WrappedRepr
 
 __all__ = ["Feedback", "STATUSES", "check_value", "check_backward", "check_function"]
 
@@ -32,9 +32,12 @@ __all__ = ["Feedback", "STATUSES", "check_value", "check_backward", "check_funct
 STATUSES = ("not attempted", "wrong type", "wrong shape", "wrong", "right")
 
 
-@dataclass(frozen=True)
-class Feedback:
+@dataclass(frozen=True, repr=False)
+class Feedback(WrappedRepr):
     """The verdict on one answer.
+
+    Its ``repr`` is the message wrapped to fit a page, so that a check cell shows it by
+    ending with the call; it is truthy when the answer is right.
 
     Attributes
     ----------
@@ -64,11 +67,6 @@ class Feedback:
     message: str
     name: str = ""
     mistake: Optional[str] = None
-
-    def __repr__(self) -> str:  # wrapped to fit a page; .message is the one-line text
-        return wrap(self.message)
-
-    __str__ = __repr__
 
     def __bool__(self) -> bool:
         return self.status == "right"
@@ -270,7 +268,7 @@ def check_function(fn: object, reference: Callable, examples: Iterable,
         The arguments of each call, ``fn(*args)``; a non-tuple is one argument. Arrays
         are copied for each call, so ``fn`` cannot change them.
     name : str
-        The function's name in the exercise.
+        What the function is called in the exercise: each message starts with it.
 
     Returns
     -------

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._arrays import Axis, Layout, as_float_array, same_shape
+from ._arrays import Axis, Layout, float_pair
 from .derivatives import softmax_jacobian
 
 __all__ = [
@@ -69,14 +69,14 @@ def diagonal_only(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarra
 
     Examples
     --------
+    Entry ``i`` is ``s_i (1 - s_i) g_i``, here ``0.25 · 1`` and ``0.25 · 0``:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> mistakes.diagonal_only(np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]]))
     array([[0.25, 0.  ]])
     """
-    s = as_float_array(probs, "probs")
-    g = as_float_array(grad_out, "grad_out")
-    same_shape(s, g, "probs", "grad_out")
+    s, g = float_pair(probs, grad_out, "probs", "grad_out")
     return s * (1 - s) * g
 
 
@@ -101,6 +101,8 @@ def elementwise_chain_rule(probs: object, grad_out: object, axis: Axis = -1) -> 
 
     Examples
     --------
+    Thread 002's upstream gradient of the cross-entropy, ``g = -t/s``:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> s = np.array([[0.25, 0.75]])
@@ -120,10 +122,8 @@ def summed_jacobian_rows(probs: object, grad_out: object, axis: Axis = -1) -> np
 
     Parameters
     ----------
-    probs : array_like
-        ``s = softmax(x, axis)``.
-    grad_out : array_like
-        ``g``, same shape as ``probs``.
+    probs, grad_out : array_like
+        ``s = softmax(x, axis)`` and ``g``, of one shape, as in :func:`diagonal_only`.
     axis : int, tuple of int or None, optional
         The softmax axis: one Jacobian block per row along it.
 
@@ -134,6 +134,8 @@ def summed_jacobian_rows(probs: object, grad_out: object, axis: Axis = -1) -> np
 
     Examples
     --------
+    Whatever ``g`` is:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> s = np.array([[0.25, 0.75]])
@@ -141,9 +143,7 @@ def summed_jacobian_rows(probs: object, grad_out: object, axis: Axis = -1) -> np
     >>> bool(np.abs(wrong).max() < 1e-15)                # zeros, up to round-off
     True
     """
-    s = as_float_array(probs, "probs")
-    g = as_float_array(grad_out, "grad_out")
-    same_shape(s, g, "probs", "grad_out")
+    s, g = float_pair(probs, grad_out, "probs", "grad_out")
     layout = Layout.of(s, axis)
     row_sums = softmax_jacobian(s, axis).sum(axis=-1).reshape(layout.rows, layout.n)
     return layout.from_2d(row_sums) * g
@@ -162,10 +162,8 @@ def flattened_batch_jacobian(probs: object, grad_out: object, axis: Axis = -1) -
 
     Parameters
     ----------
-    probs : array_like
-        ``s = softmax(x, axis)``, any shape.
-    grad_out : array_like
-        ``g``, same shape as ``probs``.
+    probs, grad_out : array_like
+        ``s = softmax(x, axis)`` and ``g``, of one shape (any shape).
     axis : int, tuple of int or None, optional
         Ignored.
 
@@ -181,6 +179,8 @@ def flattened_batch_jacobian(probs: object, grad_out: object, axis: Axis = -1) -
 
     Examples
     --------
+    Two rows of two classes, with ``g`` of ones:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> s = np.array([[0.5, 0.5], [0.5, 0.5]])
@@ -208,12 +208,8 @@ def flattened_jacobian_row_sums(probs: object, grad_out: object,
 
     Parameters
     ----------
-    probs : array_like
-        ``s = softmax(x, axis)``, any shape.
-    grad_out : array_like
-        ``g``, same shape as ``probs``.
-    axis : int, tuple of int or None, optional
-        Ignored.
+    probs, grad_out, axis
+        As in :func:`flattened_batch_jacobian` (``axis`` is ignored).
 
     Returns
     -------
@@ -223,10 +219,12 @@ def flattened_jacobian_row_sums(probs: object, grad_out: object,
     Raises
     ------
     ValueError
-        If ``J̃`` would have more than 2**26 entries.
+        As :func:`flattened_batch_jacobian` does, past 2**26 entries in ``J̃``.
 
     Examples
     --------
+    With two rows, ``s (1 - 2) ⊙ g = -s ⊙ g``:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> s = np.array([[0.25, 0.75], [0.5, 0.5]])
@@ -238,10 +236,11 @@ def flattened_jacobian_row_sums(probs: object, grad_out: object,
     return jacobian.sum(axis=1).reshape(s.shape) * g
 
 
-def _flattened_jacobian(probs: object, grad_out: object):
-    s = as_float_array(probs, "probs")
-    g = as_float_array(grad_out, "grad_out")
-    same_shape(s, g, "probs", "grad_out")
+def _flattened_jacobian(probs: object, grad_out: object
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(s, g, J̃)``: the inputs as arrays, and one Jacobian ``diag(f) - f fᵀ`` for the
+    whole batch flattened into ``f``; refuses past 2**26 entries."""
+    s, g = float_pair(probs, grad_out, "probs", "grad_out")
     if s.size ** 2 > _FLAT_JACOBIAN_LIMIT:
         raise ValueError(f"probs has {s.size} entries, so its flattened Jacobian would "
                          f"have {s.size ** 2}; this re-created mistake is for small "
@@ -260,10 +259,8 @@ def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) ->
 
     Parameters
     ----------
-    probs : array_like
-        ``s = softmax(x, axis)``.
-    grad_out : array_like
-        ``g``, same shape as ``probs``.
+    probs, grad_out : array_like
+        As in :func:`diagonal_only`.
     axis : int, tuple of int or None, optional
         The softmax axis (the classes).
 
@@ -279,6 +276,8 @@ def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) ->
 
     Examples
     --------
+    Two rows of two classes, where ``np.eye(2)`` happens to broadcast:
+
     >>> import numpy as np
     >>> from smgrad import mistakes
     >>> s = np.array([[0.25, 0.75], [0.5, 0.5]])
@@ -286,9 +285,7 @@ def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) ->
     array([[ 0.1875, -0.5625],
            [-0.25  ,  0.25  ]])
     """
-    s = as_float_array(probs, "probs")
-    g = as_float_array(grad_out, "grad_out")
-    same_shape(s, g, "probs", "grad_out")
+    s, g = float_pair(probs, grad_out, "probs", "grad_out")
     layout = Layout.of(s, axis)
     s2 = layout.to_2d(s)
     g2 = layout.to_2d(g)
@@ -298,6 +295,9 @@ def identity_sized_by_batch(probs: object, grad_out: object, axis: Axis = -1) ->
 @dataclass(frozen=True)
 class Mistake:
     """A known wrong softmax backward rule: its name, the function, and why it is wrong.
+
+    :func:`smgrad.diagnose` tries each on its probes, in the order of
+    :data:`KNOWN_MISTAKES`, and reports ``why`` when one matches.
 
     Attributes
     ----------

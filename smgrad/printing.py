@@ -70,3 +70,25 @@ def wrap(text: str, width: int = 80) -> str:
                                    break_long_words=False, break_on_hyphens=False)
                      if line.strip() else line)
     return "\n".join(lines)
+
+
+class WrappedRepr:
+    """A mixin: the ``repr`` (and ``str``) of an object with a ``message`` is that message
+    wrapped to fit a page by :func:`wrap`; ``.message`` stays the one-line text.
+
+    A dataclass that uses it says ``repr=False``, or its generated ``repr`` would win.
+
+    Examples
+    --------
+    >>> class Note(WrappedRepr):
+    ...     message = "a short note"
+    >>> Note()
+    a short note
+    """
+
+    message: str
+
+    def __repr__(self) -> str:
+        return wrap(self.message)
+
+    __str__ = __repr__

@@ -4,6 +4,10 @@ The oracles are PyTorch and MXNet (their own softmax kernels and autograd), fini
 differences (``smgrad.check``, itself tested against closed forms in test_check.py), and
 formulas derived by hand in the tests. Nothing here calls smgrad's numerical code.
 
+PyTorch is optional, as MXNet is (the ``mx`` fixture): without it ``torch`` and ``F`` are
+``None`` here, and every test marked :data:`needs_torch` (each one that uses a PyTorch
+oracle below, or ``torch`` itself) is skipped, while the rest of its module runs.
+
 Tolerances are stated once, here, and never loosened for a single test.
 """
 
@@ -14,8 +18,16 @@ import warnings
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+import pytest
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = F = None
+
+#: Marks a test that needs PyTorch: skipped where it is not installed.
+needs_torch = pytest.mark.skipif(torch is None, reason="needs PyTorch, which is not installed")
 
 #: Sizes for the large-array tests: rows longer than 2**17 entries, and many rows ending in
 #: a partial block of 2**17 (smgrad's default block of rows at the time of writing, which

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 import smgrad
 from oracles import (LONG_ROW, MANY_ROWS, assert_close, assert_fd_close, blocks_of, mxnet_vjp,
-                     normalized_axes, to_rows, torch_jacobian, torch_jvp, torch_softmax,
-                     torch_vjp)
+                     needs_torch, normalized_axes, to_rows, torch, torch_jacobian, torch_jvp,
+                     torch_softmax, torch_vjp)
 from strategies import cases, like
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -29,6 +28,7 @@ def row_scale(g: np.ndarray, axes) -> float:
 
 # --- Jacobian ---------------------------------------------------------------------------
 
+@needs_torch
 @given(cases(max_side=3))
 def test_full_jacobian_matches_torch_autograd(case):
     probs = torch_softmax(case.x, case.axes)
@@ -36,6 +36,7 @@ def test_full_jacobian_matches_torch_autograd(case):
     assert_close(smgrad.softmax_jacobian(probs, case.axis, full=True), expected, case.dtype)
 
 
+@needs_torch
 @given(cases(max_side=3))
 def test_jacobian_blocks_match_torch_autograd(case):
     """The blocks are the diagonal blocks of autograd's Jacobian, one per row, classes
@@ -64,6 +65,7 @@ def test_jacobian_of_uniform_probs():
     assert_close(smgrad.softmax_jacobian(np.full(n, 1 / n)), expected, np.float64)
 
 
+@needs_torch
 def test_batched_jacobian_is_block_diagonal_not_flattened():
     """Thread 003: a (5, 4) batch has five 4 × 4 blocks; its full Jacobian (5, 4, 5, 4)
     is zero between different rows, which one 20 × 20 matrix of the flattened batch is not."""
@@ -90,6 +92,7 @@ def test_full_jacobian_refuses_huge_inputs():
 
 # --- VJP, JVP, log-softmax VJP against PyTorch ------------------------------------------
 
+@needs_torch
 @given(st.data(), cases())
 def test_softmax_vjp_matches_torch_backward(data, case):
     grad_out = data.draw(like(case.x))
@@ -99,6 +102,7 @@ def test_softmax_vjp_matches_torch_backward(data, case):
                  scale=10.0)
 
 
+@needs_torch
 @given(st.data(), cases())
 def test_softmax_jvp_matches_torch_forward_mode(data, case):
     tangent = data.draw(like(case.x))
@@ -108,6 +112,7 @@ def test_softmax_jvp_matches_torch_forward_mode(data, case):
                  scale=10.0)
 
 
+@needs_torch
 @given(st.data(), cases())
 def test_log_softmax_vjp_matches_torch_backward(data, case):
     grad_out = data.draw(like(case.x))
@@ -117,6 +122,7 @@ def test_log_softmax_vjp_matches_torch_backward(data, case):
                  scale=row_scale(grad_out, case.axes))
 
 
+@needs_torch
 @given(st.data(), cases())
 def test_derivatives_do_not_mutate_inputs(data, case):
     grad_out = data.draw(like(case.x))
@@ -130,6 +136,7 @@ def test_derivatives_do_not_mutate_inputs(data, case):
     np.testing.assert_array_equal(grad_out, before[1])
 
 
+@needs_torch
 @pytest.mark.parametrize("shape, axis", [
     ((MANY_ROWS, 37), -1), ((MANY_ROWS, 37), 0), ((2, LONG_ROW), -1), ((5, 7, 300), 1),
     ((6, 5, 4, 3), (2, 0)),
@@ -148,6 +155,7 @@ def test_large_vjps_match_torch(shape, axis, dtype):
                  scale=row_scale(grad_out, axes))
 
 
+@needs_torch
 def test_vjp_of_non_contiguous_inputs_matches_torch():
     rng = np.random.default_rng(5)
     x, grad_out = rng.standard_normal((2, 8, 6))
@@ -158,6 +166,7 @@ def test_vjp_of_non_contiguous_inputs_matches_torch():
     assert_close(smgrad.softmax_vjp(probs, grad_out, axis=0), expected, np.float64)
 
 
+@needs_torch
 def test_vjp_of_ones_is_zero():
     """The gradient of probs.sum() is zero (each row sums to 1): thread 000's all-zero
     gradient is the right answer."""
@@ -165,6 +174,7 @@ def test_vjp_of_ones_is_zero():
     assert_close(smgrad.softmax_vjp(probs, np.ones((3, 5))), np.zeros((3, 5)), np.float64)
 
 
+@needs_torch
 def test_vjp_closed_form_fused_cross_entropy():
     """With g = -t/s (the gradient of -Σ t log s), the softmax VJP is s - t when Σt = 1."""
     probs = torch_softmax(np.array([[0.2, -1.0, 2.5], [1.0, 1.0, 0.0]]), (1,))
@@ -175,6 +185,7 @@ def test_vjp_closed_form_fused_cross_entropy():
 
 # --- against MXNet's autograd (head gradient) -------------------------------------------
 
+@needs_torch
 @pytest.mark.mxnet
 @given(st.data(), cases(axis_kind="int", min_dims=1))
 def test_vjps_match_mxnet_backward(mx, data, case):

@@ -11,13 +11,11 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
 import smgrad
-from oracles import tensor, tolerance
+from oracles import F, needs_torch, tensor, tolerance, torch
 from smgrad import mistakes
 from smgrad.diagnose import _FAMILIES, _judge, _probes, _run
 from smgrad.frameworks import torch_softmax_vjp
@@ -193,6 +191,11 @@ def is_list_rule(fn) -> bool:
     return getattr(fn, "__name__", "").endswith("list")
 
 
+def uses_torch(fn) -> bool:
+    """The right rules computed by PyTorch (``*_torch``): skipped without it."""
+    return "torch" in getattr(fn, "__name__", "")
+
+
 def in_dtype(fn, dtype):
     """``fn`` computed in ``dtype`` (inputs cast; a list result stays a list)."""
     def cast(a, b):
@@ -209,8 +212,10 @@ def as_float32_list(fn):
     return listed
 
 
-@pytest.mark.parametrize("rule, backward", RIGHT_CASES,
-                         ids=[f"{r}-{getattr(f, '__name__', 'fn')}" for r, f in RIGHT_CASES])
+@pytest.mark.parametrize("rule, backward", [
+    pytest.param(r, f, id=f"{r}-{getattr(f, '__name__', 'fn')}",
+                 marks=[needs_torch] if uses_torch(f) else [])
+    for r, f in RIGHT_CASES])
 def test_right_rules_are_accepted(rule, backward):
     result = smgrad.diagnose(backward, rule=rule)
     assert result.ok, result.message
@@ -222,7 +227,7 @@ def test_right_rules_are_accepted(rule, backward):
     assert max(len(line) for line in repr(result).split("\n")) <= 80  # fits a page
 
 
-TORCH_FREE = [(rule, fn) for rule, fn in RIGHT_CASES if "torch" not in fn.__name__
+TORCH_FREE = [(rule, fn) for rule, fn in RIGHT_CASES if not uses_torch(fn)
               and not is_list_rule(fn)]
 
 
@@ -270,7 +275,7 @@ def test_right_rules_are_never_flagged_on_random_probes(data, rule, dtype, shape
     right rule, however written (loops, einsum, J @ g, lists), is judged right. A list
     holds Python floats: from float32 values (``tensor.tolist()``) it is judged at
     float32."""
-    fns = [fn for fn in RIGHT[rule] if "torch" not in getattr(fn, "__name__", "")
+    fns = [fn for fn in RIGHT[rule] if not uses_torch(fn)
            and not (dtype == np.float16 and is_list_rule(fn))]
     backward = data.draw(st.sampled_from(fns), label="backward")
     fn = (as_float32_list(backward) if dtype == np.float32 and is_list_rule(backward)
@@ -650,6 +655,7 @@ def test_a_missing_return_is_reported():
     assert "returned None" in result.message and "return" in result.message
 
 
+@needs_torch
 def test_a_torch_tensor_that_requires_grad_is_read():
     def torch_rule(s, g):
         st_ = torch.tensor(s, requires_grad=True)

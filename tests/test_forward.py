@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import smgrad
-from oracles import (LONG_ROW, MANY_ROWS, assert_close, mxnet_forward, normalized_axes, to_rows,
-                     tolerance, torch_log_softmax, torch_logsumexp, torch_softmax)
+from oracles import (LONG_ROW, MANY_ROWS, assert_close, mxnet_forward, needs_torch,
+                     normalized_axes, to_rows, tolerance, torch_log_softmax, torch_logsumexp,
+                     torch_softmax)
 from strategies import cases
 
 # Extreme and masked logits must never make numpy warn (no overflow, no 0/0 noise).
@@ -21,18 +22,21 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 # --- against PyTorch, every shape, axis and dtype ---------------------------------------
 
+@needs_torch
 @given(cases())
 def test_softmax_matches_torch(case):
     expected = torch_softmax(case.x, case.axes)
     assert_close(smgrad.softmax(case.x, case.axis), expected, case.dtype)
 
 
+@needs_torch
 @given(cases())
 def test_log_softmax_matches_torch(case):
     expected = torch_log_softmax(case.x, case.axes)
     assert_close(smgrad.log_softmax(case.x, case.axis), expected, case.dtype)
 
 
+@needs_torch
 @given(cases(), st.booleans())
 def test_logsumexp_matches_torch(case, keepdims):
     expected = torch_logsumexp(case.x, case.axes, keepdims)
@@ -72,6 +76,7 @@ def test_softmax_and_log_softmax_match_mxnet(mx, case):
 
 # --- arrays the property tests do not draw ----------------------------------------------
 
+@needs_torch
 @pytest.mark.parametrize("shape, axis", [
     ((MANY_ROWS, 37), -1),  # many blocks of rows, the last one partial
     ((MANY_ROWS, 37), 0),   # rows that are columns
@@ -88,6 +93,7 @@ def test_large_arrays_match_torch(shape, axis, dtype):
     assert_close(smgrad.logsumexp(x, axis), torch_logsumexp(x, axes, False), dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("layout", ["transposed", "strided", "fortran"])
 def test_non_contiguous_input_matches_torch(layout):
     base = np.random.default_rng(1).standard_normal((6, 8))
@@ -98,6 +104,7 @@ def test_non_contiguous_input_matches_torch(layout):
                      np.float64)
 
 
+@needs_torch
 @pytest.mark.parametrize("shape, axis", [
     ((0,), -1), ((0, 3), -1), ((3, 0), -1), ((3, 0), 0), ((2, 0, 3), (0, 2)), ((2, 0, 3), 1),
 ])
@@ -157,6 +164,7 @@ def test_logits_at_the_float_limit_no_warning(dtype):
     assert logp[0] == 0 and logp[1] == -np.inf  # -2·big/1.2 is beyond the float range
 
 
+@needs_torch
 def test_log_softmax_is_not_log_of_softmax():
     """exp(-1e4) underflows to 0, but log_softmax keeps the finite value -1e4."""
     x = np.array([0.0, -1e4])
@@ -166,6 +174,7 @@ def test_log_softmax_is_not_log_of_softmax():
     assert_close(logp, torch_log_softmax(x, (0,)), np.float64)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_masked_entries_get_exactly_zero(dtype, axis):
@@ -185,6 +194,7 @@ def test_masked_entries_get_exactly_zero(dtype, axis):
         assert_close(probs[0, [0, 2]], kept / kept.sum(), dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_all_masked_row_is_nan_and_logsumexp_minus_inf(dtype):
     """Documented: a row of only -inf has no softmax (0/0): NaN probabilities and
@@ -204,6 +214,7 @@ def test_all_masked_row_is_nan_and_logsumexp_minus_inf(dtype):
     assert_close(lse, torch_logsumexp(x, (1,), False), dtype)
 
 
+@needs_torch
 def test_positive_inf_or_nan_logit_gives_nan_row():
     """Documented: +inf or NaN makes its row NaN; logsumexp is +inf for +inf. As PyTorch."""
     x = np.array([[np.inf, 0.0], [np.nan, 0.0], [1.0, 0.0]])
@@ -217,6 +228,7 @@ def test_positive_inf_or_nan_logit_gives_nan_row():
     assert_close(lse, torch_logsumexp(x, (1,), False), np.float64)
 
 
+@needs_torch
 def test_float16_is_kept_and_accurate():
     x = (np.random.default_rng(2).standard_normal((4, 5)) * 5).astype(np.float16)
     probs = smgrad.softmax(x)
@@ -228,6 +240,7 @@ def test_float16_is_kept_and_accurate():
     assert smgrad.logsumexp(x).dtype == np.float16
 
 
+@needs_torch
 @pytest.mark.parametrize("x", [
     [1, 2, 3],
     np.arange(6, dtype=np.int32).reshape(2, 3),

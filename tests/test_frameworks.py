@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from oracles import assert_close
+from oracles import assert_close, needs_torch
 from smgrad import frameworks
 
 
@@ -30,12 +30,14 @@ def test_import_smgrad_imports_no_framework():
     assert out.stdout.strip() == "[]"
 
 
+@needs_torch
 def test_import_torch_returns_torch():
     import torch
 
     assert frameworks.import_torch() is torch
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_torch_softmax_vjp_closed_form(dtype, axis):
@@ -46,6 +48,7 @@ def test_torch_softmax_vjp_closed_form(dtype, axis):
     assert_close(frameworks.torch_softmax_vjp(x, g, axis), expected, dtype, scale=4.0)
 
 
+@needs_torch
 def test_torch_softmax_jacobian_closed_form():
     x = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, -1.0]])
     s, _ = closed_form(x, np.zeros_like(x), -1)
@@ -56,6 +59,7 @@ def test_torch_softmax_jacobian_closed_form():
     assert np.all(jac[0, :, 1, :] == 0) and np.all(jac[1, :, 0, :] == 0)
 
 
+@needs_torch
 @pytest.mark.mxnet
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("axis", [-1, 0])

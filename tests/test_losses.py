@@ -9,15 +9,13 @@ import math
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import smgrad
-from oracles import (assert_close, assert_fd_close, batch_axes, from_rows, tensor, to_rows,
-                     torch_cross_entropy, torch_masked_cross_entropy)
+from oracles import (F, assert_close, assert_fd_close, batch_axes, from_rows, needs_torch,
+                     tensor, to_rows, torch, torch_cross_entropy, torch_masked_cross_entropy)
 from strategies import cases, floats
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -66,6 +64,7 @@ def gradient_scale(targets, axes) -> float:
 
 # --- against torch.nn.functional.cross_entropy ------------------------------------------
 
+@needs_torch
 @given(st.data(), cases(axis_kind="int", min_dims=1), st.sampled_from(REDUCTIONS))
 def test_index_targets_match_torch(data, case, reduction):
     """Class indices, -inf masks included (a masked target class gives an infinite loss
@@ -82,6 +81,7 @@ def test_index_targets_match_torch(data, case, reduction):
                  expected_grad, case.dtype, scale=3.0)
 
 
+@needs_torch
 @given(st.data(), cases(masks=False), st.sampled_from(REDUCTIONS))
 def test_probability_targets_match_torch(data, case, reduction):
     """Probability targets (soft, one-hot or unnormalized), every axis: ints, tuples
@@ -101,6 +101,7 @@ def test_probability_targets_match_torch(data, case, reduction):
                  expected_grad, case.dtype, scale=3.0 * scale)
 
 
+@needs_torch
 @given(st.data(), cases(min_dims=1), st.sampled_from(REDUCTIONS))
 def test_masked_probability_targets_match_torch_log_softmax(data, case, reduction):
     """With -inf masks, a target 0 on a masked class contributes 0 (0·log 0 = 0, the
@@ -115,6 +116,7 @@ def test_masked_probability_targets_match_torch_log_softmax(data, case, reductio
                  expected_grad, case.dtype, scale=gradient_scale(targets, case.axes))
 
 
+@needs_torch
 def test_zero_target_on_masked_class_is_finite_where_torch_is_nan():
     x = np.array([[0.0, -np.inf, 1.0]])
     t = np.array([[0.5, 0.0, 0.5]])
@@ -126,6 +128,7 @@ def test_zero_target_on_masked_class_is_finite_where_torch_is_nan():
     assert_close(smgrad.cross_entropy_grad(x, t), (s - t[0])[None], np.float64)
 
 
+@needs_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_no_rows(reduction):
     """Zero rows: 'mean' is NaN (0/0), as in torch; 'sum' 0; 'none' empty."""
@@ -135,6 +138,7 @@ def test_no_rows(reduction):
     assert smgrad.cross_entropy_grad(x, t, reduction=reduction).shape == (0, 3)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_logits_no_warning(dtype):
     x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=dtype)

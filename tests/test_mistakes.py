@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracles import assert_close, tensor, torch_softmax, torch_vjp
+from oracles import assert_close, needs_torch, tensor, torch, torch_softmax, torch_vjp
 from smgrad import mistakes
 from strategies import cases, like
 
@@ -33,6 +32,7 @@ def probe(shape=(3, 5), seed=0):
 
 # --- each mistake computes what it says -------------------------------------------------
 
+@needs_torch
 @given(st.data(), cases(dtype=np.float64, min_dims=1, masks=False, extreme=False))
 def test_diagonal_only_is_s_times_one_minus_s_times_g(data, case):
     grad_out = data.draw(like(case.x))
@@ -44,6 +44,7 @@ def test_diagonal_only_is_s_times_one_minus_s_times_g(data, case):
                  np.float64, scale=10.0)
 
 
+@needs_torch
 def test_elementwise_chain_rule_thread_002():
     """With g = -t/s it gives -t(1 - s); the right answer (torch) is s - t."""
     x, s, _ = probe()
@@ -56,6 +57,7 @@ def test_elementwise_chain_rule_thread_002():
     assert not np.allclose(mistakes.elementwise_chain_rule(s, g), right)
 
 
+@needs_torch
 @given(st.data(), cases(dtype=np.float64, masks=False, extreme=False))
 def test_summed_jacobian_rows_is_zero_whatever_g(data, case):
     grad_out = data.draw(like(case.x))
@@ -64,6 +66,7 @@ def test_summed_jacobian_rows_is_zero_whatever_g(data, case):
                  np.zeros(case.x.shape), np.float64, scale=10.0)
 
 
+@needs_torch
 def test_flattened_batch_jacobian_reproduces_thread_003():
     x = np.arange(20.0).reshape(5, 4)
     s = torch_softmax(x, (1,))
@@ -77,6 +80,7 @@ def test_flattened_batch_jacobian_reproduces_thread_003():
     assert_close(torch_vjp(torch.softmax, x, ones, (1,)), np.zeros((5, 4)), np.float64)
 
 
+@needs_torch
 def test_flattened_batch_jacobian_closed_form_and_ignores_axis():
     _, s, g = probe((4, 3), seed=1)
     f, gf = s.reshape(-1), g.reshape(-1)
@@ -86,6 +90,7 @@ def test_flattened_batch_jacobian_closed_form_and_ignores_axis():
                      scale=10.0)
 
 
+@needs_torch
 def test_flattened_jacobian_row_sums_reproduces_thread_003():
     """The thread's recipe: flatten, one 20 x 20 Jacobian, sum its rows, reshape,
     multiply by the gradient of ones: every row is the thread's "what I expected"."""
@@ -100,6 +105,7 @@ def test_flattened_jacobian_row_sums_reproduces_thread_003():
     assert_close(wrong, jac.sum(dim=1).reshape(5, 4).numpy() * 1.0, np.float64)
 
 
+@needs_torch
 @given(st.data(), st.integers(1, 5), st.integers(1, 5),
        st.sampled_from([np.float32, np.float64]))
 def test_flattened_jacobian_row_sums_is_s_times_one_minus_rows_times_g(data, rows, n,
@@ -112,6 +118,7 @@ def test_flattened_jacobian_row_sums_is_s_times_one_minus_rows_times_g(data, row
                  scale=10.0 * rows * n)
 
 
+@needs_torch
 def test_the_two_flattened_variants_differ_except_for_a_ones_gradient():
     """gᵀJ̃ and (J̃ 1) ⊙ g agree for g of ones (both f (1 - rows)), not otherwise; axis is
     ignored by both."""
@@ -137,6 +144,7 @@ def test_flattened_variants_refuse_huge_inputs_and_check_shapes(backward):
         backward(np.ones((2, 3)) / 3, np.ones((3, 2)))
 
 
+@needs_torch
 def test_identity_sized_by_batch_thread_001():
     """np.eye(batch) against (batch, classes): fails unless batch == classes, and then
     it is s ⊙ (I - s) ⊙ g, which mixes sample and class indices."""
@@ -151,6 +159,7 @@ def test_identity_sized_by_batch_thread_001():
 
 # --- every mistake is wrong, the fused homework backward is right -----------------------
 
+@needs_torch
 @pytest.mark.parametrize("backward", BACKWARD_MISTAKES, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("shape", [(3, 5), (4, 4), (2, 6)])
 def test_every_mistake_differs_from_autograd(backward, shape):
@@ -187,6 +196,7 @@ def test_known_mistakes_table():
     assert {f.__name__ for f in BACKWARD_MISTAKES} <= public
 
 
+@needs_torch
 def test_mistakes_do_not_mutate_inputs():
     _, s, g = probe((4, 4), seed=5)
     before = s.copy(), g.copy()
