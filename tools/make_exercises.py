@@ -36,7 +36,9 @@ from typing import Iterable, Optional
 from urllib.parse import quote
 
 import nbformat
-import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from colab import repository  # noqa: E402  (the one reader of _config.yml's repository)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -274,12 +276,6 @@ def learner_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 # ---------------------------------------------------------------------------------------
 # Links from each chapter page to its learner edition.
-
-
-def repository(config: Path = ROOT / "_config.yml") -> tuple[str, str]:
-    """``(url, branch)`` of the book's repository, from ``_config.yml``."""
-    repo = yaml.safe_load(config.read_text(encoding="utf-8"))["repository"]
-    return repo["url"].rstrip("/"), repo["branch"]
 
 
 def launch_urls(chapter: str, config: Path = ROOT / "_config.yml") -> dict[str, str]:
