@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from make_pdf import toc_pages  # noqa: E402,F401  (one reader of _toc.yml)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -33,25 +37,6 @@ COLOR_MODES = ("light", "dark")
 RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$\n]{0,120}?\$|\\[(\[]|\\[A-Za-z]{2,}")
 
 
-def toc_pages(src: Path) -> list[str]:
-    """The documents the table of contents lists, root first, without extension
-    (``book/intro``, ``book/01_zero_gradient``, ...)."""
-    toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections", []))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters", []))
-    walk(toc.get("chapters", []))
-    walk(toc.get("sections", []))
-    return [p.rsplit(".", 1)[0] if p.endswith((".md", ".ipynb")) else p for p in pages]
-
-
 def source_file(src: Path, page: str) -> Path:
     """The source (``.ipynb`` or ``.md``) of a toc page."""
     for suffix in (".ipynb", ".md"):
@@ -64,28 +49,25 @@ def notebook_json(src: Path, page: str) -> dict:
     return json.loads(source_file(src, page).read_text(encoding="utf-8"))
 
 
-def math_in_source(src: Path, page: str) -> bool:
-    """Whether the page's Markdown has math ($, $$, or an amsmath environment)."""
+def markdown_of(src: Path, page: str) -> str:
+    """The page's Markdown: a notebook's markdown cells, or the whole ``.md`` file."""
     path = source_file(src, page)
     if path.suffix == ".ipynb":
-        text = "\n".join("".join(c["source"]) for c in notebook_json(src, page)["cells"]
+        return "\n".join("".join(c["source"]) for c in notebook_json(src, page)["cells"]
                          if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.S)  # code is not math
+    return path.read_text(encoding="utf-8")
+
+
+def math_in_source(src: Path, page: str) -> bool:
+    """Whether the page's Markdown has math ($, $$, or an amsmath environment)."""
+    text = re.sub(r"```.*?```|`[^`\n]*`", "", markdown_of(src, page), flags=re.S)  # not math
     return bool(re.search(r"\$[^$\s]|\\begin\{", text))
 
 
 def page_title(src: Path, page: str) -> str:
     """The page's title: its first ``# `` heading (Markdown, or a notebook's first
     markdown cell), without Markdown markup."""
-    path = source_file(src, page)
-    if path.suffix == ".ipynb":
-        text = "\n".join("".join(c["source"]) for c in notebook_json(src, page)["cells"]
-                         if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    text = re.sub(r"```.*?```", "", markdown_of(src, page), flags=re.S)
     match = re.search(r"^# (.+)$", text, re.M)
     if match is None:
         raise ValueError(f"{path} has no '# ' title")

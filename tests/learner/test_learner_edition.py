@@ -9,8 +9,6 @@ solutions put back, with the known wrong answers put in), in a fresh kernel each
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import re
 from pathlib import Path
 
@@ -21,11 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("make_exercises",
-                                               ROOT / "tools" / "make_exercises.py")
-make_exercises = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_exercises
-_spec.loader.exec_module(make_exercises)
+import make_exercises  # noqa: E402  (tools/, see conftest.py)
 
 CHAPTERS = make_exercises.chapters()
 IDS = [p.stem for p in CHAPTERS]

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("make_exercises",
-                                               ROOT / "tools" / "make_exercises.py")
-me = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = me
-_spec.loader.exec_module(me)
+import make_exercises as me  # noqa: E402  (tools/, see conftest.py)
 
 EXERCISE = """```{exercise}
 :label: t-ex1
