@@ -77,7 +77,7 @@ class Diagnosis(WrappedRepr):
     factor : str or None
         The factor the result carries (``"sign"``, ``"1/N"``, ``"N"``, ``"1/n"``,
         ``"n"``, ``"N/n"``, ``"constant"``; with a leading ``"-"`` when its sign is
-        flipped too, as in ``"-1/N"``), or None.
+        flipped too, as in ``"-1/N"`` or ``"-constant"``), or None.
     symptom : str or None
         When ``mistake`` is ``"unknown"`` or it cannot run, what happened
         (:data:`SYMPTOMS`); otherwise None.
@@ -376,7 +376,7 @@ def _factor(rule: str, theirs: list[_Outcome], base: list[_Outcome],
     c = float(np.mean([c for c, _ in known]))
     if abs(c) > slack and abs(c - 1) > slack and follows(lambda rows, n: c):
         constant = next(f for f in factors_for(rule) if f.value is None)
-        return constant, 1.0, c
+        return constant, float(np.sign(c)), abs(c)
     return None
 
 
