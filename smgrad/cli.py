@@ -29,7 +29,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from ._compare import kind_of
-from .diagnosis import RULES, Diagnosis, diagnose
+from .diagnosis import RULES, Diagnosis, cannot_run, diagnose
 
 __all__ = ["main", "check", "load", "CannotRun", "DEFAULT_TIMEOUT"]
 
@@ -97,11 +97,6 @@ def load(target: str) -> Callable:
     return fn
 
 
-def _cannot_run(rule: str, symptom: str, reason: str) -> Diagnosis:
-    return Diagnosis(False, "cannot run", rule, None, None, symptom, None,
-                     f"cannot run: {reason}", "")
-
-
 def check(target: str, rule: str = "softmax") -> Diagnosis:
     """Load ``target`` and diagnose it, in this process: a verdict whose status is
     ``"cannot run"`` (symptom ``"cannot load"``) when it cannot be loaded.
@@ -114,7 +109,7 @@ def check(target: str, rule: str = "softmax") -> Diagnosis:
     try:
         backward = load(target)
     except CannotRun as exc:
-        return _cannot_run(rule, "cannot load", str(exc))
+        return cannot_run(rule, "cannot load", str(exc))
     return diagnose(backward, rule=rule)
 
 
@@ -127,7 +122,7 @@ def _child(connection, target: str, rule: str) -> None:  # pragma: no cover (a c
     try:
         verdict = check(target, rule)
     except BaseException as exc:  # noqa: BLE001 (sys.exit in the learner's function, ...)
-        verdict = _cannot_run(rule, "raised", f"the check stopped: {type(exc).__name__}: "
+        verdict = cannot_run(rule, "raised", f"the check stopped: {type(exc).__name__}: "
                                               f"{exc}")
     connection.send(dataclasses.asdict(verdict))
 
@@ -147,12 +142,12 @@ def check_in_child(target: str, rule: str = "softmax",
         if started and receiver.poll(timeout):
             return Diagnosis(**receiver.recv())
         if started:
-            return _cannot_run(rule, "timed out", f"{target} took more than {timeout:g} s "
+            return cannot_run(rule, "timed out", f"{target} took more than {timeout:g} s "
                                                   f"(the limit set by --timeout)")
-        return _cannot_run(rule, "timed out", "the check did not start")
+        return cannot_run(rule, "timed out", "the check did not start")
     except EOFError:
         process.join(5)
-        return _cannot_run(rule, "raised", f"the check ended without a verdict (exit "
+        return cannot_run(rule, "raised", f"the check ended without a verdict (exit "
                                            f"code {process.exitcode})")
     finally:
         if process.is_alive():

@@ -45,7 +45,7 @@ from .forward import softmax
 from .mistakes import FACTORS, RULES, Factor, Mistake, factors_for, for_rule
 from .printing import WrappedRepr
 
-__all__ = ["diagnose", "Diagnosis", "RULES", "STATUSES", "SYMPTOMS"]
+__all__ = ["diagnose", "Diagnosis", "cannot_run", "RULES", "STATUSES", "SYMPTOMS"]
 
 #: Every :attr:`Diagnosis.status`.
 STATUSES = ("right", "wrong", "cannot run")
@@ -312,6 +312,32 @@ def diagnose(backward: Callable[[np.ndarray, np.ndarray], object],
     if not isinstance(rule, str) or rule not in _RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(map(repr, RULES))}")
     return _judge(_as_rule(backward, rule), rule, _probes(rule))
+
+
+def cannot_run(rule: str, symptom: str, reason: str) -> Diagnosis:
+    """The verdict on a rule that could not be checked: status ``"cannot run"``.
+
+    Parameters
+    ----------
+    rule : str
+        The rule it was to be checked against.
+    symptom : str
+        What stopped it, one of :data:`SYMPTOMS` (``"cannot load"``, ``"timed out"``).
+    reason : str
+        Why, in plain words; the message is ``"cannot run: " + reason``.
+
+    Examples
+    --------
+    >>> d = cannot_run("softmax", "timed out", "it took more than 10 s")
+    >>> d.ok, d.status, d.symptom
+    (False, 'cannot run', 'timed out')
+    >>> d
+    cannot run: it took more than 10 s
+    """
+    if symptom not in SYMPTOMS:
+        raise ValueError(f"symptom={symptom!r} is not one of {SYMPTOMS}")
+    return Diagnosis(False, "cannot run", rule, None, None, symptom, None,
+                     f"cannot run: {reason}", "")
 
 
 def _as_rule(backward: object, rule: str) -> Callable:

@@ -42,6 +42,13 @@ SUBMISSION = textwrap.dedent('''
         while True:
             pass
 
+    def exits(probs, grad_out):
+        raise SystemExit("bye")
+
+    def dies(probs, grad_out):
+        import os
+        os._exit(7)
+
     NOT_A_FUNCTION = 3
 ''')
 
@@ -122,6 +129,16 @@ def test_the_time_limit_stops_code_that_never_returns(submission):
     assert "took more than 0.5 s" in verdict["message"]
 
 
+def test_a_check_that_stops_or_dies_cannot_run(submission):
+    done = run_cli(f"{submission}:exits")
+    assert done.returncode == 2
+    assert done.stderr.endswith("cannot run: the check stopped: SystemExit: bye\n")
+    done = run_cli(f"{submission}:dies")
+    assert done.returncode == 2
+    assert done.stderr.endswith("cannot run: the check ended without a verdict (exit "
+                                "code 7)\n")
+
+
 def test_usage_errors_exit_2(submission):
     for args in (["--rule", "relu"], ["--timeout", "0"], ["--timeout", "soon"]):
         done = run_cli(f"{submission}:right", *args)
@@ -156,8 +173,8 @@ def test_nothing_in_smgrad_imports_the_cli():
 
 @pytest.mark.parametrize("target, words", [
     ("{dir}/missing.py:right", "no file "),
-    ("{path}:absent", "has no function 'absent' (functions it defines: diagonal, "
-                      "fused_without_mean, never_returns, right)"),
+    ("{path}:absent", "has no function 'absent' (functions it defines: diagonal, dies, "
+                      "exits, fused_without_mean, never_returns, right)"),
     ("{path}:NOT_A_FUNCTION", "is an int, not a function"),
     ("{path}", "does not name a function: write path/to/file.py:function"),
     ("{path}:", "does not name a function"),
