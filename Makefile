@@ -98,7 +98,7 @@ test-notebooks: $(STAMP) ## nbval: re-run each chapter, compare its stored outpu
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg $(NOTEBOOKS)
 
 test-no-mxnet: $(STAMP_NP2) ## run each chapter and learner edition in .venv-np2, no MXNet (as on Colab)
-	$(PY_NP2) tools/run_without_mxnet.py $(NOTEBOOKS) $(EXERCISES)
+	$(PY_NP2) -m tools.run_without_mxnet $(NOTEBOOKS) $(EXERCISES)
 
 test-learner: $(STAMP) ## the learner editions (tests/learner): current, and their feedback right
 	$(PY) -m pytest tests/learner -q
@@ -113,27 +113,27 @@ test-book: $(STAMP) $(MATHJAX_STAMP) ## rebuild _build/html from scratch, warnin
 # _build/screenshots, axe's findings in _build/accessibility.
 # --require-book: a missing book fails here (plain `pytest` skips these tests instead).
 test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM) $(AXE_STAMP) ## test-book and the PDF, then every page in headless Chromium
-	$(PY) tools/make_pdf.py
+	$(PY) -m tools.make_pdf
 	$(PY) -m pytest tests/browser --require-book
 
 # Each page printed by Chromium once MathJax has typeset it, merged in toc order (no network).
 pdf: book $(STAMP_BROWSER) $(CHROMIUM) ## the whole book as one PDF: _build/pdf/book.pdf (and _build/html/book.pdf)
-	$(PY) tools/make_pdf.py
+	$(PY) -m tools.make_pdf
 
 exercises: $(STAMP) ## regenerate the learner editions exercises/*.ipynb (and each chapter's link to its own)
-	$(PY) tools/make_exercises.py --links
-	$(PY) tools/make_exercises.py
+	$(PY) -m tools.make_exercises --links
+	$(PY) -m tools.make_exercises
 
 notebooks: $(STAMP) ## re-execute each chapter in place (after editing one; then exercises)
 	$(MPL_CACHE)
-	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) -m tools.execute_notebooks $(NOTEBOOKS)
 
 # The first pass rewrites smgrad/mxnet_records/NAME.json from live MXNet; the second runs
 # every chapter against those records (a cell whose output varies fails there).
 record-mxnet: $(STAMP) ## re-record each %%mxnet cell's output, then re-execute the chapters on it
 	$(MPL_CACHE)
-	SMGRAD_RECORD_MXNET=1 $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
-	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	SMGRAD_RECORD_MXNET=1 $(PY) -m tools.execute_notebooks $(NOTEBOOKS)
+	$(PY) -m tools.execute_notebooks $(NOTEBOOKS)
 
 bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environments
 	$(PY_NP2) benchmarks/bench_softmax.py
