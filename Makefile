@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with only python3 and make:
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up both environments and run every test
+# While editing smgrad/ or tools/: `make check` (the unit and doctests, well under a minute).
 # `make help` lists every target: its line there is the `## ` comment on the target's line.
 
 PYTHON   ?= python3
@@ -33,7 +34,7 @@ AXE_VERSION := 4.14.1
 AXE_STAMP   := tests/browser/node_modules/.installed-axe-core-$(AXE_VERSION)
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help book test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
+.PHONY: help book check test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
         test-book test-browser pdf exercises notebooks record-mxnet bench clean distclean
 
 help: ## list the targets (this text)
@@ -81,6 +82,10 @@ $(CHROMIUM):
 book: $(STAMP) $(MATHJAX_STAMP) ## build the HTML book into _build/html (sets up .venv and MathJax)
 	$(VENV)/bin/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
+
+# The edit-test loop: test-unit's tests, stopping at the first failure.
+check: $(STAMP) ## the unit, property and doctests in .venv, stop at the first failure (< 1 min)
+	$(PY) -m pytest --doctest-modules smgrad tests $(PYTEST_OWN_TARGETS) -x -q
 
 # Every check, in this order; each one fails make on a non-zero exit, pytest's 5 (it
 # collected no test) included: nothing here may turn a failure or an empty run into 0.
