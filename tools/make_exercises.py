@@ -342,7 +342,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     return refresh([*wanted, *extra], check=args.check,
                    is_stale=lambda target: _text(target) != wanted.get(target),
                    update=lambda target: _update(target, wanted.get(target)),
-                   stale_message=_stale_message)
+                   stale_message=lambda target: (
+                       f"{target.relative_to(ROOT)} is not what `make exercises` makes "
+                       f"from book/: run `make exercises`"))
 
 
 def _text(target: Path) -> Optional[str]:
@@ -358,11 +360,6 @@ def _update(target: Path, text: Optional[str]) -> str:
     OUT.mkdir(exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return f"wrote {target.relative_to(ROOT)}"
-
-
-def _stale_message(target: Path) -> str:
-    return (f"{target.relative_to(ROOT)} is not what `make exercises` makes from "
-            f"book/: run `make exercises`")
 
 
 if __name__ == "__main__":
