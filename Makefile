@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with only python3 and make:
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up both environments and run every test
+# While editing smgrad/ or tools/: `make check` (the unit and doctests, well under a minute).
 # `make help` lists every target: its line there is the `## ` comment on the target's line.
 
 PYTHON   ?= python3
@@ -33,7 +34,7 @@ AXE_VERSION := 4.14.1
 AXE_STAMP   := tests/browser/node_modules/.installed-axe-core-$(AXE_VERSION)
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help book test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
+.PHONY: help book check test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
         test-book test-browser pdf exercises notebooks record-mxnet bench clean distclean
 
 help: ## list the targets (this text)
@@ -82,6 +83,10 @@ book: $(STAMP) $(MATHJAX_STAMP) ## build the HTML book into _build/html (sets up
 	$(VENV)/bin/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
+# The edit-test loop: test-unit's tests, stopping at the first failure.
+check: $(STAMP) ## the unit, property and doctests in .venv, stop at the first failure (< 1 min)
+	$(PY) -m pytest --doctest-modules smgrad tests $(PYTEST_OWN_TARGETS) -x -q
+
 # Every check, in this order; each one fails make on a non-zero exit, pytest's 5 (it
 # collected no test) included: nothing here may turn a failure or an empty run into 0.
 test: test-unit test-np2 test-notebooks test-no-mxnet test-learner test-book test-browser ## every test below, in order (what .ci/run and CI run)
@@ -98,7 +103,7 @@ test-notebooks: $(STAMP) ## nbval: re-run each chapter, compare its stored outpu
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg $(NOTEBOOKS)
 
 test-no-mxnet: $(STAMP_NP2) ## run each chapter and learner edition in .venv-np2, no MXNet (as on Colab)
-	$(PY_NP2) tools/run_without_mxnet.py $(NOTEBOOKS) $(EXERCISES)
+	$(PY_NP2) -m tools.run_without_mxnet $(NOTEBOOKS) $(EXERCISES)
 
 test-learner: $(STAMP) ## the learner editions (tests/learner): current, and their feedback right
 	$(PY) -m pytest tests/learner -q
@@ -113,27 +118,27 @@ test-book: $(STAMP) $(MATHJAX_STAMP) ## rebuild _build/html from scratch, warnin
 # _build/screenshots, axe's findings in _build/accessibility.
 # --require-book: a missing book fails here (plain `pytest` skips these tests instead).
 test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM) $(AXE_STAMP) ## test-book and the PDF, then every page in headless Chromium
-	$(PY) tools/make_pdf.py
+	$(PY) -m tools.make_pdf
 	$(PY) -m pytest tests/browser --require-book
 
 # Each page printed by Chromium once MathJax has typeset it, merged in toc order (no network).
 pdf: book $(STAMP_BROWSER) $(CHROMIUM) ## the whole book as one PDF: _build/pdf/book.pdf (and _build/html/book.pdf)
-	$(PY) tools/make_pdf.py
+	$(PY) -m tools.make_pdf
 
 exercises: $(STAMP) ## regenerate the learner editions exercises/*.ipynb (and each chapter's link to its own)
-	$(PY) tools/make_exercises.py --links
-	$(PY) tools/make_exercises.py
+	$(PY) -m tools.make_exercises --links
+	$(PY) -m tools.make_exercises
 
 notebooks: $(STAMP) ## re-execute each chapter in place (after editing one; then exercises)
 	$(MPL_CACHE)
-	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	$(PY) -m tools.execute_notebooks $(NOTEBOOKS)
 
 # The first pass rewrites smgrad/mxnet_records/NAME.json from live MXNet; the second runs
 # every chapter against those records (a cell whose output varies fails there).
 record-mxnet: $(STAMP) ## re-record each %%mxnet cell's output, then re-execute the chapters on it
 	$(MPL_CACHE)
-	SMGRAD_RECORD_MXNET=1 $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
-	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	SMGRAD_RECORD_MXNET=1 $(PY) -m tools.execute_notebooks $(NOTEBOOKS)
+	$(PY) -m tools.execute_notebooks $(NOTEBOOKS)
 
 bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environments
 	$(PY_NP2) benchmarks/bench_softmax.py

@@ -51,7 +51,6 @@ __all__ = ["Tensor", "cross_entropy", "nll_of_probs"]
 BackwardRule = Callable[[np.ndarray], tuple]
 # A softmax backward rule, with smgrad.softmax_vjp's signature.
 SoftmaxRule = Callable[[np.ndarray, np.ndarray, Axis], object]
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*"}  # for error messages
 
 
 class Tensor:
@@ -82,26 +81,22 @@ class Tensor:
 
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy
 
-    def __init__(self, data: object, requires_grad: bool = False, *,
-                 _parents: tuple[Tensor, ...] = (), _backward: Optional[BackwardRule] = None,
-                 _op: str = "") -> None:
-        # _parents, _backward, _op: set by the operations only. An operation's result
-        # keeps its data (no copy) and is a graph node when one of its inputs needs grad.
-        if _parents:
-            self.data: np.ndarray = np.asarray(data)
-            self.requires_grad = any(p.requires_grad for p in _parents)
-        else:
-            if not isinstance(requires_grad, (bool, np.bool_)):
-                raise TypeError(f"requires_grad must be True or False, "
-                                f"got {type(requires_grad).__name__}")
-            if isinstance(data, Tensor):
-                raise TypeError("data is already a Tensor; pass data.data to copy its values")
-            self.data = np.array(as_float_array(data, "data"), copy=True)
-            self.requires_grad = bool(requires_grad)
+    def __init__(self, data: object, requires_grad: bool = False) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be True or False, "
+                            f"got {type(requires_grad).__name__}")
+        if isinstance(data, Tensor):
+            raise TypeError("data is already a Tensor; pass data.data to copy its values")
+        self._init(np.array(as_float_array(data, "data"), copy=True), bool(requires_grad))
+
+    def _init(self, data: np.ndarray, requires_grad: bool, parents: tuple[Tensor, ...] = (),
+              backward: Optional[BackwardRule] = None, op: str = "") -> None:
+        """The fields of a leaf or constant (the constructor) and of an operation's result
+        (:func:`_node`); the graph is kept only where a gradient will flow."""
+        self.data, self.requires_grad = data, requires_grad
         self.grad: Optional[np.ndarray] = None
-        self._parents = _parents if self.requires_grad else ()
-        self._backward = _backward if self.requires_grad else None
-        self._op = _op if self.requires_grad else ""
+        self._parents, self._backward, self._op = (
+            (parents, backward, op) if requires_grad else ((), None, ""))
 
     # ------------------------------------------------------------------ basics
     @property
@@ -159,62 +154,32 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("this tensor does not require grad: none of the tensors "
                                "it was computed from was made with requires_grad=True")
-        grads = {id(self): self._seed_gradient(grad_out)}
-        for node in reversed(self._topological_order()):
+        grads = {id(self): _seed_gradient(self, grad_out)}
+        for node in reversed(_topological_order(self)):
             g = grads.pop(id(node))
             if not node._parents:  # a leaf: keep (accumulate) its gradient
                 node.grad = g.copy() if node.grad is None else node.grad + g
                 continue
             for parent, grad in zip(node._parents, node._backward(g)):
-                if parent.requires_grad:
-                    key = id(parent)
+                if parent.requires_grad:  # a broadcast input: the sum over its copies
+                    grad, key = _unbroadcast(grad, parent.shape), id(parent)
                     grads[key] = grads[key] + grad if key in grads else grad
 
-    def _seed_gradient(self, grad_out: Optional[object]) -> np.ndarray:
-        if grad_out is None:
-            if self.data.size != 1:
-                raise ValueError(
-                    f"backward() without grad_out needs a one-element tensor (a scalar "
-                    f"loss), but this tensor has shape {self.shape}. Filling grad_out "
-                    f"with ones would give the gradient of the sum of its entries; for "
-                    f"softmax's output every row sums to 1, so that gradient is zero "
-                    f"everywhere (chapter 1's all-zero gradient). Pass grad_out, an array "
-                    f"of shape {self.shape} holding dL/d(this tensor), or call backward() "
-                    f"on a scalar loss")
-            return np.ones_like(self.data)
-        g = as_float_array(grad_out, "grad_out")
-        same_shape(self.data, g, "this tensor", "grad_out")
-        return g.astype(self.data.dtype, copy=False)
-
-    def _topological_order(self) -> list[Tensor]:
-        """The nodes that need a gradient, each after all of its inputs (no recursion)."""
-        order: list[Tensor] = []
-        seen: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in node._parents if p.requires_grad)
-        return order
-
     # ------------------------------------------------------------------ arithmetic
-    # Each operation: its numpy function, and its backward rule, the gradients of both
-    # inputs at the broadcast shape (summed back to each input's shape afterwards).
+    # Each operation: its forward value, and its backward rule, which gives the inputs'
+    # gradients at the output's shape (backward() sums a broadcast input's back).
     def __add__(self, other: object) -> Tensor:
-        return self._broadcasting(np.add, "add", other, lambda g, other: (g, g))
+        other = self._operand(other, "+")
+        return _node(self.data + other.data, (self, other), lambda g: (g, g), "add")
 
     def __sub__(self, other: object) -> Tensor:
-        return self._broadcasting(np.subtract, "sub", other, lambda g, other: (g, -g))
+        other = self._operand(other, "-")
+        return _node(self.data - other.data, (self, other), lambda g: (g, -g), "sub")
 
     def __mul__(self, other: object) -> Tensor:
-        return self._broadcasting(np.multiply, "mul", other,
-                                  lambda g, other: (g * other.data, g * self.data))
+        other = self._operand(other, "*")
+        return _node(self.data * other.data, (self, other),
+                     lambda g: (g * other.data, g * self.data), "mul")
 
     def __neg__(self) -> Tensor:
         return self * -1.0
@@ -228,22 +193,16 @@ class Tensor:
     def __rmul__(self, other: object) -> Tensor:
         return _as_tensor(other, "other", like=self) * self
 
-    def _broadcasting(self, ufunc, op: str, other: object,
-                      rule: Callable[[np.ndarray, Tensor], tuple]) -> Tensor:
-        """``ufunc(self, other)`` with numpy's broadcasting, as the node ``op``."""
+    def _operand(self, other: object, symbol: str) -> Tensor:
+        """``other`` as a Tensor whose shape broadcasts with this one's (numpy's rule)."""
         other = _as_tensor(other, "other", like=self)
         try:
             np.broadcast_shapes(self.shape, other.shape)
         except ValueError:
-            raise ValueError(f"{_SYMBOLS[op]} cannot broadcast shapes {self.shape} and "
+            raise ValueError(f"{symbol} cannot broadcast shapes {self.shape} and "
                              f"{other.shape}; trailing axes must be equal or 1 "
                              f"(numpy's rule)") from None
-
-        def backward(g):  # a broadcast input's gradient: the sum over its copies
-            grad_self, grad_other = rule(g, other)
-            return _unbroadcast(grad_self, self.shape), _unbroadcast(grad_other, other.shape)
-        return Tensor(ufunc(self.data, other.data), _parents=(self, other),
-                      _backward=backward, _op=op)
+        return other
 
     def __matmul__(self, other: object) -> Tensor:
         other = _as_tensor(other, "other", like=self)
@@ -266,8 +225,7 @@ class Tensor:
                     _unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape).reshape(other.shape))
         # the row or column that a 1-D operand became goes again, as in numpy
         vector_axes = ((-2,) if self.ndim == 1 else ()) + ((-1,) if other.ndim == 1 else ())
-        return Tensor(out.squeeze(vector_axes), _parents=(self, other), _backward=backward,
-                      _op="matmul")
+        return _node(out.squeeze(vector_axes), (self, other), backward, "matmul")
 
     def __rmatmul__(self, other: object) -> Tensor:
         return _as_tensor(other, "other", like=self) @ self
@@ -284,8 +242,7 @@ class Tensor:
         def backward(g):  # every summed entry receives the gradient of the sum
             kept = g if keepdims else np.expand_dims(g, axes)
             return (np.broadcast_to(kept, self.shape),)
-        return Tensor(self.data.sum(axis=axes, keepdims=keepdims), _parents=(self,),
-                      _backward=backward, _op="sum")
+        return _node(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of entries summed.
@@ -307,10 +264,8 @@ class Tensor:
         >>> Tensor([-1.0, 0.0, 2.0]).relu().data
         array([0., 0., 2.])
         """
-        def backward(g):
-            return (g * (self.data > 0),)
-        return Tensor(np.maximum(self.data, 0), _parents=(self,), _backward=backward,
-                      _op="relu")
+        return _node(np.maximum(self.data, 0), (self,), lambda g: (g * (self.data > 0),),
+                     "relu")
 
     def exp(self) -> Tensor:
         """``e^x``, whose gradient is ``e^x`` itself.
@@ -319,10 +274,7 @@ class Tensor:
         array([1.        , 2.71828183])
         """
         out = np.exp(self.data)
-
-        def backward(g):  # ∂e^x/∂x = e^x
-            return (g * out,)
-        return Tensor(out, _parents=(self,), _backward=backward, _op="exp")
+        return _node(out, (self,), lambda g: (g * out,), "exp")  # ∂e^x/∂x = e^x
 
     def log(self) -> Tensor:
         """Natural log; as numpy, ``log 0 = -inf`` and a negative entry gives NaN.
@@ -330,9 +282,8 @@ class Tensor:
         >>> Tensor([1.0, 4.0]).log().data
         array([0.        , 1.38629436])
         """
-        def backward(g):  # ∂log x/∂x = 1/x
-            return (g / self.data,)
-        return Tensor(np.log(self.data), _parents=(self,), _backward=backward, _op="log")
+        # ∂log x/∂x = 1/x
+        return _node(np.log(self.data), (self,), lambda g: (g / self.data,), "log")
 
     # ------------------------------------------------------------------ softmax
     def softmax(self, axis: Axis = -1, backward: Optional[SoftmaxRule] = None) -> Tensor:
@@ -355,21 +306,10 @@ class Tensor:
         >>> x.grad                      # s(1 - s) g: the wrong class gets no push
         array([[0.25, 0.  ]])
         """
-        rule = softmax_vjp if backward is None else backward
-        if not callable(rule):
-            raise TypeError(f"backward must be a function (probs, grad_out, axis) -> "
-                            f"grad_x, like smgrad.softmax_vjp; got "
-                            f"{type(backward).__name__}")
+        rule = _softmax_rule(backward, self.shape)
         probs = _softmax(self.data, axis)
-
-        def softmax_backward(g):  # the VJP gᵀJ, never J itself
-            grad = np.asarray(rule(probs, g, axis))
-            if grad.shape != self.shape:
-                raise ValueError(f"softmax's backward rule returned shape {grad.shape} "
-                                 f"for an input of shape {self.shape}; a backward rule "
-                                 f"returns one gradient entry per input entry")
-            return (grad,)
-        return Tensor(probs, _parents=(self,), _backward=softmax_backward, _op="softmax")
+        # the VJP gᵀJ, never J itself
+        return _node(probs, (self,), lambda g: (rule(probs, g, axis),), "softmax")
 
     def log_softmax(self, axis: Axis = -1) -> Tensor:
         """``log softmax(x, axis)`` (:func:`smgrad.log_softmax`), stable.
@@ -383,7 +323,7 @@ class Tensor:
 
         def backward(g):  # gᵀ(I - 1 sᵀ) = g - s Σ g
             return (log_softmax_vjp(np.exp(out), g, axis),)
-        return Tensor(out, _parents=(self,), _backward=backward, _op="log_softmax")
+        return _node(out, (self,), backward, "log_softmax")
 
 
 # ---------------------------------------------------------------------- losses
@@ -421,7 +361,7 @@ def cross_entropy(logits: object, targets: object, axis: int = -1) -> Tensor:
     def backward(g):  # softmax's Jacobian is already multiplied in: (s - t) / N
         grad = fused_gradient(softmax_rows(x_rows), t_rows) / layout.rows * g
         return (layout.from_2d(grad.astype(x.data.dtype, copy=False)),)
-    return Tensor(loss, _parents=(x,), _backward=backward, _op="cross_entropy")
+    return _node(loss, (x,), backward, "cross_entropy")
 
 
 def nll_of_probs(probs: object, targets: object, axis: int = -1) -> Tensor:
@@ -460,10 +400,76 @@ def nll_of_probs(probs: object, targets: object, axis: int = -1) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):
             grad = np.where(t != 0, -t / (layout.rows * p_rows), 0) * g
         return (layout.from_2d(grad),)
-    return Tensor(loss, _parents=(p,), _backward=backward, _op="nll_of_probs")
+    return _node(loss, (p,), backward, "nll_of_probs")
 
 
 # ---------------------------------------------------------------------- helpers
+def _node(data: object, parents: tuple[Tensor, ...], backward: BackwardRule,
+          op: str) -> Tensor:
+    """The result of the operation ``op`` on ``parents``: it keeps ``data`` (no copy),
+    and is a node of the graph, with the local rule ``backward``, where an input
+    requires grad (a constant otherwise)."""
+    out = Tensor.__new__(Tensor)
+    out._init(np.asarray(data), any(p.requires_grad for p in parents), parents, backward, op)
+    return out
+
+
+def _seed_gradient(root: Tensor, grad_out: Optional[object]) -> np.ndarray:
+    """``∂L/∂root`` to start ``root.backward(grad_out)`` from: ``grad_out``, checked, or 1
+    for a one-element ``root``."""
+    if grad_out is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"backward() without grad_out needs a one-element tensor (a scalar "
+                f"loss), but this tensor has shape {root.shape}. Filling grad_out "
+                f"with ones would give the gradient of the sum of its entries; for "
+                f"softmax's output every row sums to 1, so that gradient is zero "
+                f"everywhere (chapter 1's all-zero gradient). Pass grad_out, an array "
+                f"of shape {root.shape} holding dL/d(this tensor), or call backward() "
+                f"on a scalar loss")
+        return np.ones_like(root.data)
+    g = as_float_array(grad_out, "grad_out")
+    same_shape(root.data, g, "this tensor", "grad_out")
+    return g.astype(root.data.dtype, copy=False)
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """The nodes ``root`` depends on that need a gradient, each after all of its inputs
+    (no recursion)."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in node._parents if p.requires_grad)
+    return order
+
+
+def _softmax_rule(backward: Optional[SoftmaxRule], shape: tuple[int, ...]) -> SoftmaxRule:
+    """``backward`` (default :func:`smgrad.softmax_vjp`), checked: a function, whose
+    gradient has ``shape``, the input's."""
+    rule = softmax_vjp if backward is None else backward
+    if not callable(rule):
+        raise TypeError(f"backward must be a function (probs, grad_out, axis) -> "
+                        f"grad_x, like smgrad.softmax_vjp; got "
+                        f"{type(backward).__name__}")
+
+    def checked(probs: np.ndarray, grad_out: np.ndarray, axis: Axis) -> np.ndarray:
+        grad = np.asarray(rule(probs, grad_out, axis))
+        if grad.shape != shape:
+            raise ValueError(f"softmax's backward rule returned shape {grad.shape} "
+                             f"for an input of shape {shape}; a backward rule "
+                             f"returns one gradient entry per input entry")
+        return grad
+    return checked
+
+
 def _as_tensor(x: object, name: str, like: Optional[Tensor] = None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor (no gradient).
 
@@ -491,6 +497,8 @@ def _unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     Broadcasting copies an input along those axes, so its gradient is the sum of the
     copies' gradients.
     """
+    if grad.shape == shape:
+        return grad
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))

@@ -23,11 +23,13 @@ import numpy as np
 from ._arrays import Axis, Layout, as_float_array, float_pair
 from ._rows import log_softmax_vjp_rows, softmax_vjp_rows
 
-__all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp"]
+__all__ = ["softmax_jacobian", "softmax_vjp", "softmax_jvp", "log_softmax_vjp",
+           "MAX_JACOBIAN_ENTRIES"]
 
-# Past this many entries a full (block-diagonal) Jacobian is refused: 2**26 float64
-# entries are 512 MiB, almost all of them structural zeros.
-_FULL_JACOBIAN_LIMIT = 1 << 26
+#: The most entries a full Jacobian may have (``softmax_jacobian(..., full=True)``, and
+#: the flattened Jacobians of :mod:`smgrad.mistakes`): 2**26 float64 entries are 512 MiB,
+#: almost all of them structural zeros. Past it they are refused, before anything is built.
+MAX_JACOBIAN_ENTRIES = 1 << 26
 
 
 def softmax_jacobian(probs: object, axis: Axis = -1, full: bool = False) -> np.ndarray:
@@ -62,7 +64,7 @@ def softmax_jacobian(probs: object, axis: Axis = -1, full: bool = False) -> np.n
     """
     probs = as_float_array(probs, "probs")
     layout = Layout.of(probs, axis)
-    if full and probs.size ** 2 > _FULL_JACOBIAN_LIMIT:  # checked before anything is built
+    if full and probs.size ** 2 > MAX_JACOBIAN_ENTRIES:  # checked before anything is built
         raise ValueError(f"probs has {probs.size} entries, so full=True would build "
                          f"{probs.size ** 2} Jacobian entries; use full=False for the "
                          f"per-row blocks, or softmax_vjp to backpropagate")

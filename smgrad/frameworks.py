@@ -21,7 +21,7 @@ __all__ = ["import_torch", "import_mxnet", "quiet_mxnet", "torch_softmax_vjp",
 def import_torch() -> ModuleType:
     """Import PyTorch, or explain how to install it.
 
-    >>> torch = import_torch()
+    >>> torch = import_torch()  # doctest: +NEEDS_TORCH
     >>> torch.softmax(torch.tensor([0.0, 0.0]), dim=0)
     tensor([0.5000, 0.5000])
     """
@@ -52,8 +52,8 @@ def import_mxnet() -> ModuleType:
 
     MXNet 1.9.1 needs numpy 1.23 (the book's pinned environment)::
 
-        >>> mx = import_mxnet()                      # doctest: +SKIP
-        >>> mx.nd.softmax(mx.nd.zeros(2)).asnumpy()  # doctest: +SKIP
+        >>> mx = import_mxnet()  # doctest: +NEEDS_MXNET
+        >>> mx.nd.softmax(mx.nd.zeros(2)).asnumpy()
         array([0.5, 0.5], dtype=float32)
     """
     with quiet_mxnet():
@@ -71,7 +71,7 @@ def _import(name: str, title: str, install: str) -> ModuleType:
 def torch_softmax_vjp(x: np.ndarray, grad_out: np.ndarray, axis: int = -1) -> np.ndarray:
     """``∂(Σ grad_out ⊙ softmax(x))/∂x`` from PyTorch's autograd (``grad_outputs``).
 
-    >>> import numpy as np
+    >>> import numpy as np  # doctest: +NEEDS_TORCH
     >>> torch_softmax_vjp(np.zeros((1, 2)), np.array([[1.0, 0.0]]))
     array([[ 0.25, -0.25]])
     """
@@ -87,8 +87,8 @@ def mxnet_softmax_vjp(x: np.ndarray, grad_out: np.ndarray, axis: int = -1) -> np
 
     Needs MXNet (numpy 1.23)::
 
-        >>> import numpy as np
-        >>> mxnet_softmax_vjp(np.zeros((1, 2)), np.array([[1.0, 0.0]]))  # doctest: +SKIP
+        >>> import numpy as np  # doctest: +NEEDS_MXNET
+        >>> mxnet_softmax_vjp(np.zeros((1, 2)), np.array([[1.0, 0.0]]))
         array([[ 0.25, -0.25]])
     """
     mx = import_mxnet()
@@ -105,7 +105,7 @@ def mxnet_softmax_vjp(x: np.ndarray, grad_out: np.ndarray, axis: int = -1) -> np
 def torch_softmax_jacobian(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """``torch.autograd.functional.jacobian`` of softmax: shape ``x.shape + x.shape``.
 
-    >>> import numpy as np
+    >>> import numpy as np  # doctest: +NEEDS_TORCH
     >>> torch_softmax_jacobian(np.zeros(2))
     array([[ 0.25, -0.25],
            [-0.25,  0.25]])

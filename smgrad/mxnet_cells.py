@@ -42,6 +42,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ._compare import compare
+
 __all__ = ["run_cell", "MXNetRecordError", "RECORDS", "load_ipython_extension"]
 
 RECORDS = Path(__file__).with_name("mxnet_records")  # one NAME.json per cell
@@ -100,21 +102,47 @@ def _decode(entry: dict) -> np.ndarray:
         entry["shape"])
 
 
+#: Units in the last place by which a live run's kept array may differ from its record.
+RECORD_ULPS = 8
+
+
+def record_tolerance(dtype: object) -> tuple[float, float]:
+    """``(rtol, atol)`` within which a live run reproduces its record: ``RECORD_ULPS``
+    units in the last place of a float ``dtype`` (float32 ``exp`` differs in the last
+    bit between CPUs), exactly for any other. Far tighter than
+    :func:`smgrad._compare.tolerance`, which judges a result against the right one:
+    here the same code runs on the same inputs.
+
+    >>> import numpy as np
+    >>> [f"{t:.1e}" for t in record_tolerance(np.float32)]
+    ['9.5e-07', '9.5e-07']
+    >>> record_tolerance(np.int64)
+    (0.0, 0.0)
+    """
+    dtype = np.dtype(dtype)
+    tol = RECORD_ULPS * float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+    return tol, tol
+
+
 def _same(live: dict, recorded: dict) -> bool:
-    """Same printout exactly (it is CPU-stable: nbval compares it too); kept arrays equal
-    to a few ulps of their dtype (float32 ``exp`` differs in the last bit between CPUs)."""
+    """Same printout exactly (it is CPU-stable: nbval compares it too); kept arrays of
+    the same dtype and shape, equal within :func:`record_tolerance` (NaN where NaN)."""
     if live.get("stdout") != recorded.get("stdout") or live.get("error") != recorded.get("error"):
         return False
     if set(live.get("keep", {})) != set(recorded.get("keep", {})):
         return False
-    for name, entry in live.get("keep", {}).items():
-        a, b = _decode(entry), _decode(recorded["keep"][name])
-        if a.dtype != b.dtype or a.shape != b.shape:
-            return False
-        eps = float(np.finfo(a.dtype).eps) if a.dtype.kind == "f" else 0.0
-        if not np.allclose(a, b, rtol=8 * eps, atol=8 * eps, equal_nan=True):
-            return False
-    return True
+    return all(_same_array(_decode(entry), _decode(recorded["keep"][name]))
+               for name, entry in live.get("keep", {}).items())
+
+
+def _same_array(live: np.ndarray, recorded: np.ndarray) -> bool:
+    if live.dtype != recorded.dtype or live.shape != recorded.shape:
+        return False
+    nan = np.isnan(live)
+    if not np.array_equal(nan, np.isnan(recorded)):
+        return False
+    rtol, atol = record_tolerance(live.dtype)
+    return compare(np.where(nan, 0, live), np.where(nan, 0, recorded), rtol, atol).ok
 
 
 def _load(folder: Path, name: str) -> Optional[dict]:
@@ -154,30 +182,45 @@ def run_cell(line: str, source: str, namespace: dict, *, records: Path = RECORDS
     if mx is None:
         _replay(options, namespace, _load(records, options.name))
         return
+    live, error = _run_live(mx, options, source, namespace)
+    if record if record is not None else os.environ.get(RECORD_ENV) == "1":
+        _save(records, options.name, live)
+    else:
+        _check_record(options.name, live, _load(records, options.name))
+    if error is not None:
+        raise error  # the cell's own error, once its run is recorded or checked
+
+
+def _run_live(mx: object, options: _Options, source: str,
+              namespace: dict) -> tuple[dict, Optional[Exception]]:
+    """Run the cell with ``mx`` defined and MXNet quiet, printing as it goes.
+
+    Returns the record of this run (what it printed, its error, the ``--keep`` arrays)
+    and the error it raised, or ``None``."""
     from .frameworks import quiet_mxnet
 
     namespace["mx"] = mx
     tee = _Tee(sys.stdout)
-    error: Optional[BaseException] = None
+    error: Optional[Exception] = None
     with contextlib.redirect_stdout(tee), quiet_mxnet():
         try:
             exec(compile(source, f"<%%mxnet {options.name}>", "exec"), namespace)
-        except Exception as exc:  # recorded, then raised again below
+        except Exception as exc:  # part of the record; run_cell raises it again
             error = exc
     live = {"stdout": tee.getvalue(),
             "error": None if error is None else f"{type(error).__name__}: {error}",
             "keep": {} if error else {k: _encode(namespace.get(k), k) for k in options.keep}}
-    recorded = _load(records, options.name)
-    if record if record is not None else os.environ.get(RECORD_ENV) == "1":
-        _save(records, options.name, live)
-    elif recorded is None:
-        raise MXNetRecordError(f"no record of the MXNet cell {options.name!r}: run "
+    return live, error
+
+
+def _check_record(name: str, live: dict, recorded: Optional[dict]) -> None:
+    """Raise :class:`MXNetRecordError` unless ``recorded`` is the record of ``live``."""
+    if recorded is None:
+        raise MXNetRecordError(f"no record of the MXNet cell {name!r}: run "
                                f"`make record-mxnet` to make one")
-    elif not _same(live, recorded):
-        raise MXNetRecordError(f"the record of the MXNet cell {options.name!r} differs from "
+    if not _same(live, recorded):
+        raise MXNetRecordError(f"the record of the MXNet cell {name!r} differs from "
                                f"this live MXNet run: re-record it with `make record-mxnet`")
-    if error is not None:
-        raise error
 
 
 def _replay(options: _Options, namespace: dict, entry: Optional[dict]) -> None:

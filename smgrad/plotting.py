@@ -17,7 +17,7 @@ def jacobian_heatmap(jacobian: np.ndarray, ax=None, title: Optional[str] = None,
     Returns the matplotlib ``AxesImage``.
 
     Examples:
-        >>> import matplotlib
+        >>> import matplotlib  # doctest: +NEEDS_MATPLOTLIB
         >>> matplotlib.use("Agg")                 # no window: draw off screen
         >>> import matplotlib.pyplot as plt
         >>> import numpy as np
@@ -57,7 +57,7 @@ def compare_bars(values: Mapping[str, Sequence[float]], ax=None,
     Returns the matplotlib ``Axes``.
 
     Examples:
-        >>> import matplotlib
+        >>> import matplotlib  # doctest: +NEEDS_MATPLOTLIB
         >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
         >>> from smgrad.plotting import compare_bars

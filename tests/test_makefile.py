@@ -61,3 +61,13 @@ def test_make_test_runs_every_test_target():
     prerequisites = re.search(r"^test:([^#\n]*)", MAKEFILE, re.M).group(1).split()
     test_targets = [t for t in TARGETS if t.startswith("test-")]
     assert sorted(set(test_targets) - set(prerequisites)) == []
+
+
+def test_check_runs_the_unit_tests_and_stops_at_the_first_failure():
+    """`make check`, the edit-test loop, runs exactly what `make test-unit` runs."""
+    def pytest_line(target: str) -> str:
+        lines = [line for line in make("-n", target).splitlines() if " -m pytest " in line]
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    assert pytest_line("check") == pytest_line("test-unit") + " -x -q"

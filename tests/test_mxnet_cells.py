@@ -136,6 +136,26 @@ def test_kept_arrays_are_compared_to_round_off(tmp_path, change, stale):
         run()
 
 
+@pytest.mark.parametrize("recorded, live, stale", [
+    ("[np.nan, 1.0]", "[np.nan, 1.0]", False),   # NaN where the record has NaN
+    ("[np.nan, 1.0]", "[0.0, 1.0]", True),
+    ("[0.0, 1.0]", "[np.nan, 1.0]", True),
+    ("[np.inf, 1.0]", "[np.inf, 1.0]", False),
+])
+def test_kept_arrays_match_nan_for_nan(tmp_path, recorded, live, stale):
+    def cell(values: str) -> str:
+        return f"import numpy as np\ngrad = np.array({values}, np.float32)\n"
+
+    record(tmp_path, source=cell(recorded))
+    run = lambda: run_cell(f"{NAME} --keep grad", cell(live), {}, records=tmp_path,  # noqa: E731
+                           mxnet=fake_mxnet(), record=False)
+    if stale:
+        with pytest.raises(MXNetRecordError, match="differs"):
+            run()
+    else:
+        run()
+
+
 def test_a_record_with_other_kept_names_is_stale(tmp_path):
     record(tmp_path)
     with pytest.raises(MXNetRecordError, match="differs"):

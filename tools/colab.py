@@ -13,8 +13,8 @@ Anywhere else (Binder, a clone with ``make``) the cell does nothing and prints n
 so nbval sees no output. It is tagged ``remove-cell``: the HTML book does not show it.
 The repository's URL and branch come from ``_config.yml``, the one place that names them.
 
-    python tools/colab.py book/NAME.ipynb ...          put the cell first (or update it)
-    python tools/colab.py --check book/NAME.ipynb ...  exit 1 where it is missing or stale
+    python -m tools.colab book/NAME.ipynb ...          put the cell first (or update it)
+    python -m tools.colab --check book/NAME.ipynb ...  exit 1 where it is missing or stale
 
 Re-execute a notebook after adding the cell (``make notebooks``).
 """
@@ -28,9 +28,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.sources import CONFIG, refresh, repository, without_magics
+
 CELL_ID = "colab-install"
 TAGS = ["remove-cell"]
 MAX_COLUMNS = 80  # the book's limit for a line of code in a notebook
@@ -49,12 +49,6 @@ COLAB_LACKS = {
 _MAGIC_IMPORT = re.compile(r"^\s*%load_ext\s+([\w.]+)", re.M)
 
 
-def repository(config: Path = ROOT / "_config.yml") -> tuple[str, str]:
-    """``(url, branch)`` of the book's repository, from ``_config.yml``."""
-    repo = yaml.safe_load(config.read_text(encoding="utf-8"))["repository"]
-    return repo["url"].rstrip("/"), repo["branch"]
-
-
 def imports(nb: nbformat.NotebookNode) -> set[str]:
     """Top-level package names the notebook's code imports (``import a.b`` -> ``a``),
     ``%load_ext`` extensions included. ``%%mxnet`` cells are not read: they need no
@@ -67,10 +61,8 @@ def imports(nb: nbformat.NotebookNode) -> set[str]:
         if source.lstrip().startswith("%%"):
             continue
         names.update(m.split(".")[0] for m in _MAGIC_IMPORT.findall(source))
-        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                         for line in source.splitlines())
         try:
-            tree = ast.parse(code)
+            tree = ast.parse(without_magics(source))
         except SyntaxError:  # a cell that shows a syntax error on purpose imports nothing
             continue
         for node in ast.walk(tree):
@@ -82,7 +74,7 @@ def imports(nb: nbformat.NotebookNode) -> set[str]:
 
 
 def requirements(nb: nbformat.NotebookNode,
-                 config: Path = ROOT / "_config.yml") -> dict[str, str]:
+                 config: Path = CONFIG) -> dict[str, str]:
     """What the notebook needs on Colab (it imports it, Colab lacks it), as
     ``{package: pip requirement}``.
 
@@ -105,7 +97,7 @@ def _requirements(names: list[str], config: Path) -> dict[str, str]:
             for name in names}
 
 
-def cell_source(config: Path = ROOT / "_config.yml",
+def cell_source(config: Path = CONFIG,
                 packages: dict[str, str] | None = None) -> str:
     """The source of the Colab cell that installs ``packages`` (``{package: pip
     requirement}``; default: everything in ``COLAB_LACKS``, which every chapter needs).
@@ -132,7 +124,7 @@ def cell_source(config: Path = ROOT / "_config.yml",
 
 
 def notebook_cell_source(nb: nbformat.NotebookNode,
-                         config: Path = ROOT / "_config.yml") -> str | None:
+                         config: Path = CONFIG) -> str | None:
     """The Colab cell ``nb`` needs, or ``None`` where it needs nothing installed."""
     packages = requirements(nb, config)
     return cell_source(config, packages) if packages else None
@@ -142,37 +134,40 @@ def first_code_cell(nb: nbformat.NotebookNode) -> int | None:
     return next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), None)
 
 
-def is_current(nb: nbformat.NotebookNode, source: str | None = None,
-               config: Path = ROOT / "_config.yml") -> bool:
-    """Whether the notebook's first code cell is its Colab cell, up to date, without
-    output. ``source``: the expected cell (default: the one this notebook needs). A
-    notebook with no code cell, or that needs nothing installed, needs none."""
+def is_current(nb: nbformat.NotebookNode, config: Path = CONFIG) -> bool:
+    """Whether the notebook's first code cell is the Colab cell it needs, up to date and
+    without output. A notebook with no code cell, or that needs nothing installed,
+    needs none (and then must not have one)."""
+    return _has_cell(nb, notebook_cell_source(nb, config))
+
+
+def _has_cell(nb: nbformat.NotebookNode, wanted: str | None) -> bool:
+    """Whether the first code cell is the Colab cell ``wanted``, or, where ``wanted`` is
+    ``None`` (no cell wanted), is not a Colab cell."""
     index = first_code_cell(nb)
     if index is None:
         return True
-    if source is None:
-        source = notebook_cell_source(nb, config)
-        if source is None:
-            return nb.cells[index].get("id") != CELL_ID
     cell = nb.cells[index]
-    return (cell.source == source and not cell.get("outputs")
+    if wanted is None:
+        return cell.get("id") != CELL_ID
+    return (cell.source == wanted and not cell.get("outputs")
             and set(TAGS) <= set(cell.metadata.get("tags", [])))
 
 
-def add_cell(path: Path, source: str | None = None) -> bool:
-    """Put the Colab cell before the first code cell of ``path`` (or update it there).
-    ``source``: default, the cell this notebook needs. Returns whether the file changed."""
+def add_cell(path: Path, config: Path = CONFIG) -> bool:
+    """Put the Colab cell the notebook ``path`` needs before its first code cell (or
+    update it there; or drop it where the notebook needs nothing installed). Returns
+    whether the file changed."""
     nb = nbformat.read(path, as_version=4)
-    if source is None:
-        source = notebook_cell_source(nb)
-    if is_current(nb, source):
+    wanted = notebook_cell_source(nb, config)
+    if _has_cell(nb, wanted):
         return False
     index = first_code_cell(nb)
-    if source is None:  # needs nothing: drop a stale cell
+    if wanted is None:  # a Colab cell that is no longer needed
         del nb.cells[index]
         nbformat.write(nb, path)
         return True
-    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(TAGS)})
+    cell = nbformat.v4.new_code_cell(wanted, metadata={"tags": list(TAGS)})
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         cell.id = CELL_ID
     else:  # cell ids came with nbformat 4.5
@@ -192,21 +187,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if a notebook lacks the current cell")
     args = parser.parse_args(argv)
-    stale = []
-    for path in args.notebooks:
-        try:
-            if args.check:
-                if not is_current(nbformat.read(path, as_version=4)):
-                    stale.append(path)
-            elif add_cell(path):
-                print(f"{path}: Colab cell added or updated")
-        except ValueError as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
-            return 2
-    for path in stale:
-        print(f"{path}: its first code cell is not the current Colab cell "
-              f"(run: python tools/colab.py {path})", file=sys.stderr)
-    return 1 if stale else 0
+    return refresh(args.notebooks, _is_stale, _update, _stale_message, check=args.check)
+
+
+def _is_stale(path: Path) -> bool:
+    return not is_current(nbformat.read(path, as_version=4))
+
+
+def _update(path: Path) -> str:
+    add_cell(path)
+    return f"{path}: Colab cell added or updated"
+
+
+def _stale_message(path: Path) -> str:
+    return (f"{path}: its first code cell is not the current Colab cell "
+            f"(run: python -m tools.colab {path})")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ with each exercise's solution taken out:
 The learner edition is never edited by hand: ``make exercises`` writes it, and
 ``tests/learner`` regenerates it and fails on any difference from what is committed.
 
-    python tools/make_exercises.py                 write exercises/ for every chapter
-    python tools/make_exercises.py --check         exit 1 where exercises/ is stale
-    python tools/make_exercises.py --links         (re)write each chapter's link cell
+    python -m tools.make_exercises                 write exercises/ for every chapter
+    python -m tools.make_exercises --check         exit 1 where exercises/ is stale
+    python -m tools.make_exercises --links         (re)write each chapter's link cell
 
 ``--links`` puts, right after each chapter's "## Exercises" heading, a markdown cell that
 opens the chapter's learner edition on Binder and on Colab (the repository's address and
@@ -33,14 +33,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
-from urllib.parse import quote
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from colab import repository  # noqa: E402  (the one reader of _config.yml's repository)
+import tools.sources
+from tools.sources import CONFIG, ROOT, refresh, without_magics
 
-ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 OUT = ROOT / "exercises"
 LINK_CELL_ID = "learner-edition-links"
@@ -132,7 +130,7 @@ def names_read(sources: Iterable[str]) -> set[str]:
     names: set[str] = set()
     for source in sources:
         try:
-            tree = ast.parse(_without_magics(source))
+            tree = ast.parse(without_magics(source))
         except SyntaxError:
             continue
         names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
@@ -140,17 +138,12 @@ def names_read(sources: Iterable[str]) -> set[str]:
     return names
 
 
-def _without_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.split("\n"))
-
-
 def stub(source: str, needed: set[str], label: str) -> str:
     """The learner's stub for a solution cell: each answer name the check cell reads,
     assigned ``...``; each answer function with its signature and the body ``...``.
     Names assigned anywhere in the cell count (inside a ``with`` or ``for`` too), except
     inside functions; everything else in the cell (the solution) is left out."""
-    tree = ast.parse(_without_magics(source))
+    tree = ast.parse(without_magics(source))
     lines: list[str] = []
     for kind, name, node in _definitions(tree):
         if name not in needed or any(name == n for _, n, _ in lines):
@@ -278,15 +271,9 @@ def learner_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 # Links from each chapter page to its learner edition.
 
 
-def launch_urls(chapter: str, config: Path = ROOT / "_config.yml") -> dict[str, str]:
+def launch_urls(chapter: str, config: Path = CONFIG) -> dict[str, str]:
     """Binder and Colab addresses of ``exercises/<chapter>.ipynb``."""
-    url, branch = repository(config)
-    owner_repo = url.split("github.com/", 1)[1]
-    path = f"exercises/{chapter}.ipynb"
-    return {
-        "Binder": f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?labpath={quote(path, safe='')}",
-        "Colab": f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}",
-    }
+    return tools.sources.launch_urls(f"exercises/{chapter}.ipynb", config)
 
 
 def link_cell_source(chapter: str) -> str:
@@ -350,29 +337,29 @@ def main(argv: Optional[list[str]] = None) -> int:
                 nbformat.write(nb, path)
                 print(f"{path.relative_to(ROOT)}: link cell added or updated")
         return 0
-    stale = []
     wanted = {OUT / path.name: render(path) for path in paths}
-    for target, text in wanted.items():
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == text:
-            continue
-        if args.check:
-            stale.append(target)
-        else:
-            OUT.mkdir(exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            print(f"wrote {target.relative_to(ROOT)}")
     extra = sorted(set(OUT.glob("*.ipynb")) - set(wanted))
-    for target in extra:
-        if args.check:
-            stale.append(target)
-        else:
-            target.unlink()
-            print(f"removed {target.relative_to(ROOT)} (its chapter has no exercises)")
-    for target in stale:
-        print(f"{target.relative_to(ROOT)} is not what `make exercises` makes from "
-              f"book/: run `make exercises`", file=sys.stderr)
-    return 1 if stale else 0
+    return refresh([*wanted, *extra], check=args.check,
+                   is_stale=lambda target: _text(target) != wanted.get(target),
+                   update=lambda target: _update(target, wanted.get(target)),
+                   stale_message=lambda target: (
+                       f"{target.relative_to(ROOT)} is not what `make exercises` makes "
+                       f"from book/: run `make exercises`"))
+
+
+def _text(target: Path) -> Optional[str]:
+    """The file's text, ``None`` where it does not exist."""
+    return target.read_text(encoding="utf-8") if target.exists() else None
+
+
+def _update(target: Path, text: Optional[str]) -> str:
+    """Write ``text`` to ``target``, or remove it where ``text`` is ``None``."""
+    if text is None:
+        target.unlink()
+        return f"removed {target.relative_to(ROOT)} (its chapter has no exercises)"
+    OUT.mkdir(exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return f"wrote {target.relative_to(ROOT)}"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ dropped, so no path of the machine that made it is left in the PDF.
 The PDF is also copied to ``_build/html/book.pdf``, where the intro links to it (the
 published site has it at the same place).
 
-    python tools/make_pdf.py [--html _build/html] [--out _build/pdf/book.pdf]
+    python -m tools.make_pdf [--html _build/html] [--out _build/pdf/book.pdf]
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
+from tools.sources import ROOT, read_config, toc_pages
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -77,24 +76,6 @@ READY_JS = """async () => {
   }
   return problems;
 }"""
-
-
-def toc_pages(src: Path) -> list[str]:
-    """The documents of ``_toc.yml``, root first, in reading order, without extension."""
-    toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections", []))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters", []))
-    walk(toc.get("chapters", []))
-    walk(toc.get("sections", []))
-    return [p.rsplit(".", 1)[0] if p.endswith((".md", ".ipynb")) else p for p in pages]
 
 
 def _is_local(url: str) -> bool:
@@ -230,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.chromium} not found: apt-get install chromium, or set CHROMIUM",
               file=sys.stderr)
         return 2
-    config = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8"))
+    config = read_config(src / "_config.yml")
     pages = toc_pages(src)
     started = time.monotonic()
     print(f"Printing {len(pages)} pages of {html} with {args.chromium}")

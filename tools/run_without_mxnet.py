@@ -7,7 +7,7 @@ purpose). Outputs are not compared: nbval compares them in the book's pinned
 environment. There, every ``%%mxnet`` cell shows MXNet's recorded output instead of
 running (``smgrad.mxnet_cells``), so a missing record fails here too.
 
-    python tools/run_without_mxnet.py book/*.ipynb exercises/*.ipynb
+    python -m tools.run_without_mxnet book/*.ipynb exercises/*.ipynb
 
 Exit status: 0 when every notebook ran; 1 when one raised (each failure is named with
 its cell and error); 2 when there is nothing to run, or when MXNet can be imported here

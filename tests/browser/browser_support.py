@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from make_pdf import toc_pages  # noqa: E402,F401  (one reader of _toc.yml)
+from tools.sources import toc_pages  # noqa: F401  (the one reader of _toc.yml)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [

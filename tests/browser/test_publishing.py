@@ -5,22 +5,17 @@ Colab, a notebook that exists in the repository."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import nbformat
 import pytest
 from browser_support import notebook_json, source_file, toc_pages
 
-
-def _colab_module(book_src: Path):
-    spec = importlib.util.spec_from_file_location("tools_colab", book_src / "tools" / "colab.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tools import colab
+from tools.sources import launch_urls
 
 
 def _requirement_lines(path: Path) -> list[str]:
@@ -44,8 +39,7 @@ def test_binder_runs_python_311(book_src: Path):
 
 
 def test_every_chapter_starts_with_the_colab_cell(book_src: Path):
-    """``python tools/colab.py book/NAME.ipynb`` adds the cell (then re-execute)."""
-    colab = _colab_module(book_src)
+    """``python -m tools.colab book/NAME.ipynb`` adds the cell (then re-execute)."""
     config = book_src / "_config.yml"
     url, branch = colab.repository(config)
     assert f"git+{url}@{branch}" in colab.cell_source(config)
@@ -55,7 +49,7 @@ def test_every_chapter_starts_with_the_colab_cell(book_src: Path):
         if path.suffix == ".ipynb" and not colab.is_current(nbformat.read(path, 4),
                                                             config=config):
             stale.append(str(path.relative_to(book_src)))
-    assert stale == [], "run: .venv/bin/python tools/colab.py " + " ".join(stale)
+    assert stale == [], "run: .venv/bin/python -m tools.colab " + " ".join(stale)
 
 
 # --- The learner edition, one click from each chapter ------------------------------------
@@ -66,17 +60,10 @@ def _has_exercises(book_src: Path, page: str) -> bool:
                for c in notebook_json(book_src, page)["cells"])
 
 
-def _learner_urls(book_config: dict, chapter: str) -> dict[str, str]:
+def _learner_urls(book_src: Path, chapter: str) -> dict[str, str]:
     """The Binder and Colab addresses of ``exercises/<chapter>.ipynb``, made from
-    ``_config.yml``'s repository (the one place that names it)."""
-    repo = book_config["repository"]["url"].rstrip("/")
-    branch = book_config["repository"]["branch"]
-    owner_name = repo.removeprefix("https://github.com/")
-    path = f"exercises/{chapter}.ipynb"
-    return {
-        "Binder": f"https://mybinder.org/v2/gh/{owner_name}/{branch}?labpath={quote(path, safe='')}",
-        "Colab": f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/{path}",
-    }
+    ``_config.yml``'s repository (the one place that names it) by the tools' formula."""
+    return launch_urls(f"exercises/{chapter}.ipynb", book_src / "_config.yml")
 
 
 def _repository_file(link: str, book_config: dict) -> str:
@@ -105,7 +92,7 @@ def test_chapter_links_to_its_learner_edition(visits, notebook_page, book_src, b
     page = visits(notebook_page).page
     links = page.evaluate("""() => [...document.querySelectorAll('main a[href]')]
       .filter(a => a.checkVisibility()).map(a => a.href)""")
-    expected = _learner_urls(book_config, chapter)
+    expected = _learner_urls(book_src, chapter)
     missing = {name: url for name, url in expected.items() if url not in links}
     assert missing == {}, "no visible link to the learner edition on " + ", ".join(missing)
     for name, url in expected.items():

@@ -19,7 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 ROOT = Path(__file__).resolve().parents[2]
-import make_exercises  # noqa: E402  (tools/, see conftest.py)
+from tools import make_exercises  # noqa: E402
 
 CHAPTERS = make_exercises.chapters()
 IDS = [p.stem for p in CHAPTERS]
@@ -151,7 +151,7 @@ def test_each_chapter_has_a_wrong_answer_that_feedback_names():
 def test_chapter_page_links_to_its_learner_edition(path):
     sources = [c.source for c in _book(path).cells if c.get("id") == make_exercises.LINK_CELL_ID]
     assert sources == [make_exercises.link_cell_source(path.stem)], (
-        "run `python tools/make_exercises.py --links`")
+        "run `python -m tools.make_exercises --links`")
     for url in make_exercises.launch_urls(path.stem).values():
         assert url.endswith(f"exercises%2F{path.stem}.ipynb") or url.endswith(
             f"exercises/{path.stem}.ipynb")

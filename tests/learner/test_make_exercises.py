@@ -6,7 +6,7 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-import make_exercises as me  # noqa: E402  (tools/, see conftest.py)
+from tools import make_exercises as me  # noqa: E402
 
 EXERCISE = """```{exercise}
 :label: t-ex1
