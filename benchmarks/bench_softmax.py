@@ -70,7 +70,7 @@ import torch  # noqa: E402
 
 import smgrad  # noqa: E402
 from smgrad import _rows  # noqa: E402  (the row formulas, for --block-sweep)
-from smgrad._arrays import BLOCK_ELEMS  # noqa: E402
+from smgrad._rows import FORWARD_BLOCK, VJP_BLOCK  # noqa: E402
 from smgrad.frameworks import import_mxnet, quiet_mxnet  # noqa: E402
 
 torch.set_num_threads(1)
