@@ -101,11 +101,11 @@ def test_cache_sizes_fall_back_where_sysfs_is_missing_or_odd(tmp_path):
 
 
 @pytest.mark.parametrize("kernel, caches, expected", [
-    ("forward", {2: 1 << 20, 3: 32 << 20}, 1 << 20),   # AMD EPYC: 4 MiB of float32
+    ("forward", {2: 1 << 20, 3: 32 << 20}, 1 << 19),   # AMD EPYC: 2 MiB of float32
     ("vjp", {2: 1 << 20, 3: 32 << 20}, 1 << 18),       # one L2 per input
-    ("forward", {2: 2 << 20, 3: 260 << 20}, 1 << 22),  # Intel Xeon: clipped at 2**22
+    ("forward", {2: 2 << 20, 3: 260 << 20}, 1 << 22),  # Intel Xeon: 16 MiB, 2**22
     ("vjp", {2: 2 << 20, 3: 260 << 20}, 1 << 19),
-    ("forward", {2: 256 << 10, 3: 3 << 20}, 1 << 16),  # a small L3: 384 KiB, rounded down
+    ("forward", {2: 256 << 10, 3: 3 << 20}, 1 << 15),  # a small L3: 192 KiB, rounded down
     ("vjp", {2: 32 << 10, 3: 0}, 1 << 14),             # tiny caches: clipped at 2**14
 ])
 def test_default_blocks_follow_the_caches(kernel, caches, expected):
@@ -114,4 +114,4 @@ def test_default_blocks_follow_the_caches(kernel, caches, expected):
 
 def test_default_blocks_halve_for_float64():
     caches = {2: 1 << 20, 3: 32 << 20}
-    assert default_block_elems("forward", caches, itemsize=8) == 1 << 19
+    assert default_block_elems("forward", caches, itemsize=8) == 1 << 18
