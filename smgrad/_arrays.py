@@ -1,10 +1,10 @@
-"""Input checks, axis handling and blocks of rows, in one place.
+"""Input checks and axis handling, in one place.
 
 Every public function runs its inputs through :func:`as_float_array`, and handles
 ``axis`` through :class:`Layout`: the softmax axes are moved to the end and flattened
 into one axis of length ``n``, the formula works on a 2-D ``(rows, n)`` array, and the
 result is moved back. No formula is written twice for different axes. The formulas
-themselves (``smgrad._rows``) run through :func:`rowwise`, one block of rows at a time.
+themselves, and the runner that feeds them blocks of rows, are in ``smgrad._rows``.
 """
 
 from __future__ import annotations
@@ -226,66 +226,3 @@ class Layout:
         if keepdims:
             out = np.expand_dims(out, self.axes) if self.axes else out
         return out
-
-
-#: Rows are processed in blocks of about this many entries (16 MiB of float32) by default:
-#: the several passes of a row formula (max, subtract, exp, sum, ...) then reread a block
-#: from cache, not memory, and the temporaries some formulas need stay block-sized, while
-#: numpy's per-call overhead (a few calls per pass) is paid once per block. Measured on the
-#: project's machine kind (Xeon, 2 MiB of L2 per core, 260 MiB of shared L3; float32
-#: (4096, 1000), one thread; ``benchmarks/bench_softmax.py --block-sweep``): blocks of
-#: 2**22 make the softmax about 20% faster than blocks of 2**17 (the earlier default),
-#: and the VJP about 10% (blocks of 2**14 to 2**16 are as fast for the VJP, slower for the
-#: softmax); on 32768 x 1000 arrays every size from 2**15 to 2**27 is within a few percent.
-#: :func:`rowwise` takes another size as ``block_elems``.
-BLOCK_ELEMS = 1 << 22
-
-
-def special_values_quietly() -> np.errstate:
-    """The floating-point events that the row formulas produce on purpose, silenced.
-
-    NaN only where documented (all ``-inf`` rows, ``+inf`` or NaN input); ``log 0 = -inf``
-    for an all ``-inf`` row's ``logsumexp``; ``x - max`` overflowing to ``-inf`` for
-    logits near the float limit, whose ``exp`` is then exactly 0.
-    """
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
-
-
-def compute_dtype(*dtypes: np.dtype) -> np.dtype:
-    """The common float dtype of ``dtypes``, with float16 raised to float32 for the sums."""
-    dtype = np.result_type(*dtypes)
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
-def rowwise(kernel, *arrays: np.ndarray, width: Optional[int] = None,
-            block_elems: int = BLOCK_ELEMS) -> np.ndarray:
-    """Apply ``kernel(*blocks, out=out_block)`` to blocks of rows of 2-D ``arrays``.
-
-    All ``arrays`` have shape ``(rows, n)``; each block holds about ``block_elems``
-    entries of each (at least one row). The result has shape ``(rows, width)`` (``width``
-    defaults to ``n``; 1 for one value per row) and the arrays' common dtype (float16 in,
-    float16 out, computed in float32). The kernel also runs on rows of length 0.
-    """
-    if block_elems < 1:
-        raise ValueError(f"block_elems={block_elems!r} must be a positive number of entries")
-    dtype = compute_dtype(*(a.dtype for a in arrays))
-    work = [a.astype(dtype, copy=False) for a in arrays]
-    rows, n = work[0].shape
-    out = np.empty((rows, n if width is None else width), dtype=dtype)
-    step = max(1, block_elems // max(n, 1))
-    with special_values_quietly():
-        for start in range(0, rows, step):
-            kernel(*(w[start:start + step] for w in work), out=out[start:start + step])
-    return out.astype(np.result_type(*arrays), copy=False)
-
-
-def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``Σ_j a_ij b_ij`` for each row ``i`` of 2-D ``a``, as a ``(rows, 1)`` column.
-
-    ``b`` has ``a``'s shape, or is one row ``(n,)`` used for every row (ones: row sums).
-    Rounding: about 2 ulps on rows of up to 10⁴ entries (numpy's pairwise ``sum``: about
-    1); on rows of 10⁶ float32 entries about 1e-6 relative (pairwise: about 1e-7).
-    """
-    # A stack of (1 × n) @ (n × 1) products: numpy hands each row to BLAS's dot, 2-3× faster
-    # than (a * b).sum(axis=1) on a block in cache, and without its (rows, n) temporary.
-    return np.matmul(a[:, None, :], b[..., :, None])[:, 0]

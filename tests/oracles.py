@@ -29,12 +29,20 @@ except ImportError:
 #: Marks a test that needs PyTorch: skipped where it is not installed.
 needs_torch = pytest.mark.skipif(torch is None, reason="needs PyTorch, which is not installed")
 
-#: Sizes for the large-array tests: rows longer than 2**17 entries, and many rows ending in
-#: a partial block of 2**17 (smgrad's default block of rows at the time of writing, which
-#: these tests do not read: test_arrays.py checks block boundaries with explicit sizes).
+#: The large-array tests run smgrad with blocks of this many entries (:func:`use_blocks`),
+#: whatever the CPU's default: rows longer than a block, and many rows of 37 ending in a
+#: partial block (test_rows.py checks block boundaries on small arrays).
 BLOCK_ELEMS = 1 << 17
 MANY_ROWS = 3 * BLOCK_ELEMS // 37 + 5
 LONG_ROW = BLOCK_ELEMS + 3
+
+
+def use_blocks(monkeypatch: pytest.MonkeyPatch, block_elems: int = BLOCK_ELEMS) -> None:
+    """Make every row formula's default block ``block_elems`` entries, for one test."""
+    from smgrad import _rows
+
+    monkeypatch.setattr(_rows, "FORWARD_BLOCK", block_elems)
+    monkeypatch.setattr(_rows, "VJP_BLOCK", block_elems)
 
 # --- tolerances --------------------------------------------------------------------------
 
@@ -239,13 +247,16 @@ def mxnet_forward(mx, name: str, x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def mxnet_vjp(mx, name: str, x: np.ndarray, grad_out: np.ndarray, axis: int) -> np.ndarray:
-    """MXNet autograd: ``out.backward(head_grad)`` for ``out = mx.nd.<name>(x, axis)``."""
-    from smgrad.frameworks import quiet_mxnet
+    """MXNet autograd: ``out.backward(head_grad)`` for ``out = mx.nd.<name>(x, axis)``;
+    softmax's is :func:`smgrad.frameworks.mxnet_softmax_vjp`."""
+    from smgrad.frameworks import mxnet_softmax_vjp, quiet_mxnet
 
+    if name == "softmax":
+        return mxnet_softmax_vjp(x, grad_out, axis)
     with quiet_mxnet():
         xm = mx.nd.array(x, dtype=x.dtype)
         xm.attach_grad()
         with mx.autograd.record():
             out = getattr(mx.nd, name)(xm, axis=axis)
-        out.backward(mx.nd.array(grad_out, dtype=x.dtype))
-        return xm.grad.asnumpy()
+        head = mx.nd.array(grad_out, dtype=x.dtype)
+        return mx.autograd.grad(out, [xm], head_grads=head)[0].asnumpy()

@@ -1,4 +1,4 @@
-"""smgrad._arrays (input checks, axis handling, blocks of rows) and the errors every
+"""smgrad._arrays (input checks, axis handling) and the errors every
 public function gives for bad input: the right exception type, and a message that names
 the argument."""
 
@@ -12,8 +12,7 @@ from hypothesis import given
 
 import smgrad
 from oracles import from_rows, normalized_axes, to_rows
-from smgrad import _rows
-from smgrad._arrays import Layout, as_float_array, normalize_axes, rowwise, same_shape
+from smgrad._arrays import Layout, as_float_array, normalize_axes, same_shape
 from strategies import cases
 
 # --- as_float_array ---------------------------------------------------------------------
@@ -86,70 +85,6 @@ def test_same_shape_names_both():
     same_shape(np.zeros(3), np.zeros(3), "probs", "grad_out")
     with pytest.raises(ValueError, match=r"grad_out has shape \(4,\) but probs has shape \(3,\)"):
         same_shape(np.zeros(3), np.zeros(4), "probs", "grad_out")
-
-
-# --- rowwise: blocks of rows -------------------------------------------------------------
-
-def test_rowwise_runs_the_kernel_on_blocks_of_rows():
-    calls = []
-
-    def double(a, *, out):
-        calls.append(a.shape)
-        np.multiply(a, 2, out=out)
-
-    x = np.arange(70.0).reshape(10, 7)
-    out = rowwise(double, x, block_elems=21)   # 21 entries: 3 rows of 7 per block
-    assert calls == [(3, 7), (3, 7), (3, 7), (1, 7)]
-    np.testing.assert_array_equal(out, 2 * x)
-    calls.clear()
-    rowwise(double, x, block_elems=5)          # fewer entries than a row: one row each
-    assert calls == [(1, 7)] * 10
-
-
-def test_rowwise_width_dtype_and_empty_rows():
-    seen = []
-
-    def row_sums(a, b, *, out):
-        seen.append((a.dtype, a.shape))
-        np.sum(a + b, axis=1, keepdims=True, out=out)
-
-    x = np.ones((4, 3), np.float16)
-    out = rowwise(row_sums, x, x, width=1)
-    assert out.dtype == np.float16 and out.shape == (4, 1)  # float16 out ...
-    assert seen == [(np.float32, (4, 3))]                   # ... computed in float32
-    np.testing.assert_array_equal(out, 6)
-    seen.clear()
-    assert rowwise(row_sums, np.ones((2, 0)), np.ones((2, 0)), width=1).shape == (2, 1)
-    assert seen == [(np.float64, (2, 0))]                   # rows of length 0 run too
-
-
-@pytest.mark.parametrize("block_elems", [0, -4])
-def test_rowwise_block_size_must_be_positive(block_elems):
-    with pytest.raises(ValueError, match="block_elems"):
-        rowwise(lambda a, *, out: None, np.ones((2, 2)), block_elems=block_elems)
-
-
-ROW_FORMULAS = [_rows.softmax_rows, _rows.log_softmax_rows, _rows.logsumexp_rows,
-                _rows.softmax_vjp_rows, _rows.log_softmax_vjp_rows]
-
-
-@pytest.mark.parametrize("formula", ROW_FORMULAS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_row_formulas_do_not_depend_on_the_block_size(formula, dtype):
-    """Rows are independent: blocks of 1 row, of 3, a partial last block and one block
-    give the same bits (special values included)."""
-    rng = np.random.default_rng(2)
-    x = (rng.standard_normal((23, 19)) * 5).astype(dtype)
-    x[0, :] = -np.inf
-    x[1, 3] = -np.inf
-    x[2, 4] = np.inf
-    s, g = _rows.softmax_rows(x), rng.standard_normal(x.shape).astype(dtype)
-    args = (s, g) if "vjp" in formula.__name__ else (x,)
-    whole = formula(*args, block_elems=x.size)
-    for block_elems in (1, 3 * 19, 4 * 19 - 1):
-        blocked = formula(*args, block_elems=block_elems)
-        assert blocked.dtype == whole.dtype == dtype
-        np.testing.assert_array_equal(blocked, whole)
 
 
 # --- the table of bad inputs, for every public function ---------------------------------

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import smgrad
 from oracles import (LONG_ROW, MANY_ROWS, assert_close, assert_fd_close, blocks_of, mxnet_vjp,
                      needs_torch, normalized_axes, to_rows, torch, torch_jacobian, torch_jvp,
-                     torch_softmax, torch_vjp)
+                     torch_softmax, torch_vjp, use_blocks)
 from strategies import cases, like
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -92,34 +92,29 @@ def test_full_jacobian_refuses_huge_inputs():
 
 # --- VJP, JVP, log-softmax VJP against PyTorch ------------------------------------------
 
-@needs_torch
-@given(st.data(), cases())
-def test_softmax_vjp_matches_torch_backward(data, case):
-    grad_out = data.draw(like(case.x))
-    probs = torch_softmax(case.x, case.axes)
-    expected = torch_vjp(torch.softmax, case.x, grad_out, case.axes)
-    assert_close(smgrad.softmax_vjp(probs, grad_out, case.axis), expected, case.dtype,
-                 scale=10.0)
+def softmax_scale(grad_out: np.ndarray, axes) -> float:
+    return 10.0  # |g| ≤ 10 and Σ s = 1: each entry sums terms of at most 10
+
+
+RULES = {  # smgrad's rule, its PyTorch oracle (x, vector, axes), the scale of its terms
+    "softmax_vjp": (smgrad.softmax_vjp, lambda x, g, axes: torch_vjp(torch.softmax, x, g, axes),
+                    softmax_scale),
+    "softmax_jvp": (smgrad.softmax_jvp, torch_jvp, softmax_scale),
+    "log_softmax_vjp": (smgrad.log_softmax_vjp,
+                        lambda x, g, axes: torch_vjp(torch.log_softmax, x, g, axes), row_scale),
+}
 
 
 @needs_torch
-@given(st.data(), cases())
-def test_softmax_jvp_matches_torch_forward_mode(data, case):
-    tangent = data.draw(like(case.x))
+@pytest.mark.parametrize("name", RULES)
+@given(data=st.data(), case=cases())
+def test_vjps_and_jvp_match_torch(name, data, case):
+    """The VJPs against autograd's backward, the JVP against forward mode."""
+    ours, oracle, scale = RULES[name]
+    vector = data.draw(like(case.x))
     probs = torch_softmax(case.x, case.axes)
-    expected = torch_jvp(case.x, tangent, case.axes)
-    assert_close(smgrad.softmax_jvp(probs, tangent, case.axis), expected, case.dtype,
-                 scale=10.0)
-
-
-@needs_torch
-@given(st.data(), cases())
-def test_log_softmax_vjp_matches_torch_backward(data, case):
-    grad_out = data.draw(like(case.x))
-    probs = torch_softmax(case.x, case.axes)
-    expected = torch_vjp(torch.log_softmax, case.x, grad_out, case.axes)
-    assert_close(smgrad.log_softmax_vjp(probs, grad_out, case.axis), expected, case.dtype,
-                 scale=row_scale(grad_out, case.axes))
+    assert_close(ours(probs, vector, case.axis), oracle(case.x, vector, case.axes),
+                 case.dtype, scale=scale(vector, case.axes))
 
 
 @needs_torch
@@ -142,7 +137,8 @@ def test_derivatives_do_not_mutate_inputs(data, case):
     ((6, 5, 4, 3), (2, 0)),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_large_vjps_match_torch(shape, axis, dtype):
+def test_large_vjps_match_torch(shape, axis, dtype, monkeypatch):
+    use_blocks(monkeypatch)  # many blocks of 2**17 entries, whatever this CPU's default
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 20).astype(dtype)
     grad_out = rng.uniform(-10, 10, shape).astype(dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 import smgrad
 from oracles import (LONG_ROW, MANY_ROWS, assert_close, mxnet_forward, needs_torch,
                      normalized_axes, to_rows, tolerance, torch_log_softmax, torch_logsumexp,
-                     torch_softmax)
+                     torch_softmax, use_blocks)
 from strategies import cases
 
 # Extreme and masked logits must never make numpy warn (no overflow, no 0/0 noise).
@@ -22,18 +23,18 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 # --- against PyTorch, every shape, axis and dtype ---------------------------------------
 
-@needs_torch
-@given(cases())
-def test_softmax_matches_torch(case):
-    expected = torch_softmax(case.x, case.axes)
-    assert_close(smgrad.softmax(case.x, case.axis), expected, case.dtype)
+FORWARD = {  # smgrad's function and its PyTorch oracle, called alike
+    "softmax": (smgrad.softmax, torch_softmax),
+    "log_softmax": (smgrad.log_softmax, torch_log_softmax),
+}
 
 
 @needs_torch
-@given(cases())
-def test_log_softmax_matches_torch(case):
-    expected = torch_log_softmax(case.x, case.axes)
-    assert_close(smgrad.log_softmax(case.x, case.axis), expected, case.dtype)
+@pytest.mark.parametrize("name", FORWARD)
+@given(case=cases())
+def test_forward_matches_torch(name, case):
+    ours, oracle = FORWARD[name]
+    assert_close(ours(case.x, case.axis), oracle(case.x, case.axes), case.dtype)
 
 
 @needs_torch
@@ -85,7 +86,8 @@ def test_softmax_and_log_softmax_match_mxnet(mx, case):
     ((6, 5, 4, 3), (0, 2)),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_large_arrays_match_torch(shape, axis, dtype):
+def test_large_arrays_match_torch(shape, axis, dtype, monkeypatch):
+    use_blocks(monkeypatch)  # many blocks of 2**17 entries, whatever this CPU's default
     x = (np.random.default_rng(0).standard_normal(shape) * 20).astype(dtype)
     axes = normalized_axes(axis, len(shape))
     assert_close(smgrad.softmax(x, axis), torch_softmax(x, axes), dtype)
@@ -279,3 +281,123 @@ def test_every_function_keeps_the_dtype(dtype):
     }
     wrong = {name: out.dtype for name, out in outputs.items() if out.dtype != dtype}
     assert not wrong, f"dtype {np.dtype(dtype)} not kept by {wrong}"
+
+
+# --- accuracy: within a few ulps of the exact value (mpmath), one logit dominating too --
+
+#: mpmath's working precision: log(1 + e⁻⁷⁰⁰) needs more than 300 digits to keep e⁻⁷⁰⁰.
+DIGITS = 400
+#: The largest relative error allowed, in units of the dtype's epsilon (issue 20).
+MAX_ULPS = 8
+
+
+def exact_logsumexp(row: np.ndarray) -> mpmath.mpf:
+    """``log Σ exp(row)`` to :data:`DIGITS` digits, from the row's exact float values."""
+    with mpmath.workdps(DIGITS):
+        return mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row))
+
+
+def ulps_off(actual: float, exact: mpmath.mpf, dtype: np.dtype) -> float:
+    """``actual``'s error in units of ``dtype``'s epsilon: relative where the exact value
+    is a normal number of ``dtype``, else absolute in units of its smallest subnormal (as
+    close as the dtype allows)."""
+    info = np.finfo(dtype)
+    with mpmath.workdps(DIGITS):
+        error = abs(mpmath.mpf(float(actual)) - exact)
+        if abs(exact) >= float(info.tiny):
+            return float(error / (abs(exact) * float(info.eps)))
+        return float(error / (float(info.tiny) * float(info.eps)))
+
+
+def worst_ulps(x: np.ndarray) -> dict[str, float]:
+    """The largest error in ulps of ``logsumexp``, of every ``log_softmax`` entry and of
+    ``cross_entropy`` for every class of the row ``x``, against mpmath."""
+    lse = exact_logsumexp(x)
+    logp = smgrad.log_softmax(x)
+    losses = smgrad.cross_entropy(np.tile(x, (x.size, 1)), np.arange(x.size), reduction="none")
+    with mpmath.workdps(DIGITS):
+        exact_logp = [mpmath.mpf(float(v)) - lse for v in x]
+    return {"logsumexp": ulps_off(smgrad.logsumexp(x), lse, x.dtype),
+            "log_softmax": max(ulps_off(a, e, x.dtype) for a, e in zip(logp, exact_logp)),
+            "cross_entropy": max(ulps_off(a, -e, x.dtype) for a, e in zip(losses, exact_logp))}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("row", [
+    [0.0, -40.0],                 # scipy gh-18295: log(1 + e⁻⁴⁰), not 0
+    [0.0, -6.0, -7.0, -8.5],      # a gap of 6: 25-40 ulps with log of the whole sum
+    [0.0, -17.0],                 # 1 + e⁻¹⁷ rounds to 1 in float32
+    [1e4, 1e4 - 30.0],            # a dominant logit far from 0
+    [5.0, -95.0],
+    [0.0, 0.0, -20.0],            # tied maxima: the sum keeps the second 1
+    [-0.7, -0.7],                 # m + log 2 nearly cancels
+    [-0.6931471805599453] * 2,    # -ln 2 twice: logsumexp ≈ 1e-17, not a rounding of 0
+    [-20.0, -20.0, -20.5, -19.0],
+], ids=str)
+def test_log_forms_are_exact_to_a_few_ulps(row, dtype):
+    x = np.array(row, dtype)
+    worst = worst_ulps(x)
+    assert max(worst.values()) <= MAX_ULPS, worst
+
+
+def test_logsumexp_scipy_gh18295():
+    """scipy's regression value: log(1 + e⁻⁴⁰) = 4.2483542552915890e-18 (smgrad gave 0)."""
+    expected = 4.2483542552915890e-18
+    assert abs(smgrad.logsumexp(np.array([0.0, -40.0])) - expected) <= 2 * np.spacing(expected)
+    assert abs(smgrad.log_softmax(np.array([0.0, -40.0]))[0] + expected) <= \
+        2 * np.spacing(expected)
+
+
+def test_logsumexp_keeps_e_to_the_minus_700():
+    """log(1 + e⁻⁷⁰⁰) = e⁻⁷⁰⁰ (1 - e⁻⁷⁰⁰ / 2 ...): float64 has it, 1 + e⁻⁷⁰⁰ does not."""
+    x = np.array([0.0, -700.0])
+    worst = worst_ulps(x)
+    assert smgrad.logsumexp(x) > 0
+    assert max(worst.values()) <= MAX_ULPS, worst
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dominant_logit_along_any_axis(dtype):
+    """The same accuracy along axis 0, along a tuple of axes, and in float16 (computed in
+    float32, rounded once)."""
+    row = np.array([0.0, -9.0, -10.0, -12.0], dtype)
+    exact = exact_logsumexp(row)
+    for x, axis in ((row[:, None], 0), (row.reshape(2, 2), (0, 1)), (row[None], -1)):
+        lse = smgrad.logsumexp(x, axis)
+        assert lse.dtype == dtype
+        assert ulps_off(lse.reshape(-1)[0], exact, dtype) <= MAX_ULPS
+        logp = smgrad.log_softmax(x, axis).reshape(-1)
+        assert ulps_off(logp[0], -exact, dtype) <= MAX_ULPS
+
+
+@pytest.mark.parametrize("row, lse", [
+    ([-np.inf, -np.inf], -np.inf), ([np.inf, 0.0], np.inf), ([np.nan, 0.0], np.nan),
+    ([-np.inf, 0.0, -np.inf], 0.0), ([0.0, -np.inf, -40.0], 4.2483542552915890e-18),
+])
+def test_special_rows_keep_their_values(row, lse):
+    """A mask is left out of the sum, also in the accurate form; all -inf, +inf and NaN
+    rows keep their documented values."""
+    x = np.array(row)
+    np.testing.assert_array_equal(smgrad.logsumexp(x), lse)
+    assert smgrad.logsumexp(np.zeros((3, 0))).tolist() == [-np.inf] * 3
+
+
+@st.composite
+def dominated_rows(draw) -> np.ndarray:
+    """A row with its largest logit anywhere, the others below it by gaps from 0 to past
+    the dtype's underflow, around a maximum from -30 to 30 (near -log n too)."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    limit = 110.0 if dtype == np.float32 else 750.0
+    n = draw(st.integers(1, 6))
+    gaps = draw(st.lists(st.one_of(st.floats(0, 3), st.floats(0, limit)),
+                         min_size=n - 1, max_size=n - 1))
+    top = draw(st.one_of(st.floats(-30, 30), st.just(-np.log(n)),
+                         st.floats(-np.log(n) - 0.1, -np.log(n) + 0.1)))
+    row = np.array([top] + [top - gap for gap in gaps], dtype)
+    return row[np.argsort(draw(st.permutations(range(n))))]
+
+
+@given(dominated_rows())
+def test_log_forms_are_exact_to_a_few_ulps_on_any_row(x):
+    worst = worst_ulps(x)
+    assert max(worst.values()) <= MAX_ULPS, worst
