@@ -197,7 +197,7 @@ X5 = np.array([[0.3, -0.8, 1.5, 0.1]])
 V5 = np.array([[1.0, 0.0, 0.0, -1.0]])
 S_GIVEN = np.array([0.2, 0.3, 0.5])
 G0 = np.array([1.0, 0.0, -2.0])
-SHIFT = 5.0
+SHIFT, SCALE = 5.0, 2.0
 
 
 def _row_gradient(x: np.ndarray, row: int, axis: int = -1) -> np.ndarray:
@@ -290,17 +290,21 @@ register(Exercise(
 
 register(Exercise(
     key="ch1-ex6", chapter="01_zero_gradient", answer="grad_shifted",
-    skill="1^T J = 0: adding a constant to every entry of g leaves g^T J unchanged",
-    reference=lambda: softmax_vjp(S_GIVEN, G0 + SHIFT),
+    skill="1^T J = 0: adding a constant to every entry of g leaves g^T J unchanged "
+          "(and g^T J is linear in g)",
+    reference=lambda: softmax_vjp(S_GIVEN, SCALE * G0 + SHIFT),
     inputs={"s_given": S_GIVEN, "g0": G0},
-    phrases=("`grad_shifted`", "$\\mathbf 1^\\top J = 0$", "`(3,)`"),
+    phrases=("`grad_shifted`", "$\\mathbf 1^\\top J = 0$", "`(3,)`",
+             "$g = 2 g_0 + 5 \\cdot \\mathbf 1 = (7, 5, 1)$"),
     known=(
-        Known("shift_passed_through", "it is the gradient for g0 plus 5 in every entry: "
-              "the constant part 5 * 1 of the new g went through as if J were the "
-              "identity", lambda: softmax_vjp(S_GIVEN, G0) + SHIFT),
-        Known("shift_times_probs", "it is the gradient for g0 plus 5 s: the constant "
-              "part 5 * 1 of the new g went through as 5 s",
-              lambda: softmax_vjp(S_GIVEN, G0) + SHIFT * S_GIVEN),
+        Known("shift_passed_through", "it is 2 g0^T J plus 5 in every entry: the "
+              "constant part 5 * 1 of g went through as if J were the identity",
+              lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT),
+        Known("shift_times_probs", "it is 2 g0^T J plus 5 s: the constant part 5 * 1 of "
+              "g went through as 5 s",
+              lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT * S_GIVEN),
+        Known("scale_lost", "it is g0^T J: the factor 2 in g = 2 g0 + 5 * 1 is lost",
+              lambda: softmax_vjp(S_GIVEN, G0)),
         Known("all_zero", "it is zero everywhere: only the constant part of g is lost "
               "in g^T J, not all of g", lambda: np.zeros(3)),
     )))
@@ -584,9 +588,9 @@ register(Exercise(
     known=(
         Known("overflow", "e^(-z) overflows for z as low as -1000: the loss is inf where "
               "it should be about 1000", _bce_naive),
-        Known("digits_lost", "right where the loss is large, but where it is tiny (z of "
-              "30 and more) the answer is 0 or wrong from its first digit: 1 + e^(-z) "
-              "rounds to 1", _bce_shift_only),
+        Known("digits_lost", "where the loss is tiny (z of 30 and more) the answer is 0 "
+              "or wrong from its first digit, though it is close where the loss is "
+              "large: 1 + e^(-z) rounds to 1", _bce_shift_only),
     )))
 
 register(Exercise(
