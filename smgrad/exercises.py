@@ -359,8 +359,8 @@ register(Exercise(
     probes=_soft_probes(),
     phrases=("`soft_label_grad(logits, targets)`", "(batch, classes)"),
     known=(
-        Known("assumes_sum_one", "it is (s - t) / N, right only where the targets of a "
-              "row sum to 1: these rows do not",
+        Known("assumes_sum_one", "it is (s - t) / N, which holds only where the targets "
+              "of a row sum to 1: these rows do not",
               lambda x, t: (softmax(x) - t) / _rows(x)),
     )))
 
@@ -586,8 +586,8 @@ register(Exercise(
     probes=_bce_probes(), dtype="float64", relative=True,
     phrases=("`two_class_loss(z)`", "float64", "relative", "as large as 1000"),
     known=(
-        Known("overflow", "e^(-z) overflows for z as low as -1000: the loss is inf where "
-              "it should be about 1000", _bce_naive),
+        Known("overflow", "e^(-z) overflows for z as low as -1000: the loss is inf "
+              "there", _bce_naive),
         Known("digits_lost", "where the loss is tiny (z of 30 and more) the answer is 0 "
               "or wrong from its first digit, though it is close where the loss is "
               "large: 1 + e^(-z) rounds to 1", _bce_shift_only),

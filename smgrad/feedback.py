@@ -374,6 +374,11 @@ def check(key: str, answer: object) -> Feedback:
 
 
 def _check_exercise(exercise, answer: object) -> Feedback:
+    with np.errstate(all="ignore"):  # the learner's overflow is reported, not warned
+        return _check_in_quiet(exercise, answer)
+
+
+def _check_in_quiet(exercise, answer: object) -> Feedback:
     name = exercise.answer
     if answer is Ellipsis:
         return _not_attempted(name)
@@ -419,7 +424,7 @@ def _judge_call(exercise, fn: Callable, probe, subject: str, name: str) -> Feedb
 def _asked(exercise, answer: object, arr: np.ndarray) -> Optional[str]:
     """What is wrong with the answer's type for the dtype the exercise asks, if anything."""
     if exercise.dtype == "int":
-        kind = np.asarray(answer).dtype.kind if not isinstance(answer, bool) else "b"
+        kind = np.asarray(answer).dtype.kind if not isinstance(answer, (bool, str)) else "b"
         return None if kind in "iu" else f"an int is asked, got {kind_of(answer)}"
     asked = np.dtype(exercise.dtype)
     got = precision_of(arr) if arr.dtype.kind == "f" else np.dtype(np.float64)
@@ -435,13 +440,16 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
     if answer is None:
         return Feedback("wrong", f"{subject}: wrong: it is None: is a `return` missing?",
                         name, mistake="returned None")
+    if exercise.dtype == "int" and _asked(exercise, answer, expected):
+        return Feedback("wrong type", f"{subject}: wrong type: "
+                                      f"{_asked(exercise, answer, expected)}", name)
     try:
         arr = to_array(answer)
     except TypeError:
         return Feedback("wrong type", f"{subject}: wrong type: expected "
                                       f"{_describe_expected(expected)}, got "
                                       f"{kind_of(answer)}", name)
-    if exercise.dtype != "int" and arr.shape == expected.shape or exercise.dtype == "int":
+    if exercise.dtype != "int" and arr.shape == expected.shape:
         why = _asked(exercise, answer, arr)
         if why:
             return Feedback("wrong type", f"{subject}: wrong type: {why}", name)
