@@ -50,6 +50,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from . import _autograd_functions
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .forward import softmax
@@ -492,7 +493,18 @@ def diagnose(backward: Callable[[np.ndarray, np.ndarray], object],
     if not callable(backward):
         raise TypeError(f"backward is {kind_of(backward)}, not a function; pass the "
                         f"function itself, {_RULES[rule].contract}")
-    return _judge(backward, rule, _probes(rule))
+    return _autograd_functions.judge(
+        backward, rule, judge_rule=lambda fn: _judge(fn, rule, _probes(rule)),
+        refuse=_refused)
+
+
+def _refused(rule: str, problem: "_autograd_functions.Problem") -> Diagnosis:
+    """The verdict on a custom Function whose forward (or whose backward's result) is not
+    what autograd needs: no named mistake (see :mod:`smgrad._autograd_functions`)."""
+    where = "" if problem.dtype == "float64" else f" (in {problem.dtype})"
+    explanation = f"{problem.explanation}{where}"
+    return Diagnosis(False, "unknown", f"wrong: {explanation}.\nFix: {problem.fix}", rule,
+                     explanation, problem.fix, problem.symptom)
 
 
 def _judge(backward: Callable, rule_name: str,
