@@ -277,13 +277,13 @@ class _FunctionRule:
 
     def _check_output(self, out: object, expected: np.ndarray
                       ) -> Optional[tuple[str, str, str]]:
-        fix = f"make forward return {self._what()}, as a {self.framework.title} tensor"
+        fix = f"make forward return {self._what()}, as {self.framework.a_tensor}"
         if out is None:
             return ("returned None", "its forward returned None: is a `return` missing?",
                     fix)
         if not self.framework.is_tensor(out):
-            return ("wrong type", f"its forward returned {kind_of(out)}, not a "
-                                  f"{self.framework.title} tensor", fix)
+            return ("wrong type", f"its forward returned {kind_of(out)}, not "
+                                  f"{self.framework.a_tensor}", fix)
         value = self.framework.numpy(out)
         if self.rule == "cross_entropy" and value.size == 1:
             value = value.reshape(())
@@ -342,8 +342,8 @@ class _FunctionRule:
         if raw is None:
             return None
         if not self.framework.is_tensor(raw):
-            raise self.refuse("wrong type", f"its backward returned {kind_of(raw)}, not a "
-                                            f"{self.framework.title} tensor",
+            raise self.refuse("wrong type", f"its backward returned {kind_of(raw)}, not "
+                                            f"{self.framework.a_tensor}",
                               "return the gradient as a tensor")
         return self.framework.numpy(raw)
 
@@ -361,7 +361,8 @@ class _FunctionRule:
         if form == "one-hot":
             t = self.framework.tensor(targets, self.dtype)
         else:
-            t = self.framework.tensor(targets.argmax(axis=-1), self.framework.index_dtype)
+            t = self.framework.tensor(targets.argmax(axis=-1),
+                                      self.framework.index_dtype or self.dtype)
         return ([self.framework.tensor(logits, self.dtype, leaf=True), t], expected,
                 np.ones((), dtype=self.dtype))
 
@@ -393,7 +394,8 @@ class _Framework:
     """What differs between PyTorch and MXNet: tensors, applying a Function, autograd."""
 
     title = ""
-    index_dtype = "int64"
+    a_tensor = ""
+    index_dtype: Optional[str] = "int64"   # None: the logits' dtype
 
     def __init__(self, cls: type) -> None:
         self.cls = cls
@@ -427,6 +429,7 @@ class _Framework:
 
 class _Torch(_Framework):
     title = "PyTorch"
+    a_tensor = "a PyTorch tensor"
 
     def __init__(self, cls: type) -> None:
         super().__init__(cls)
@@ -473,7 +476,8 @@ class _Torch(_Framework):
 
 class _MXNet(_Framework):
     title = "MXNet"
-    index_dtype = "float32"   # what mx.nd.pick takes
+    a_tensor = "an MXNet NDArray"
+    index_dtype = None        # mx.nd.pick takes indices as floats, in the data's dtype
 
     def __init__(self, cls: type) -> None:
         super().__init__(cls)
@@ -524,6 +528,7 @@ class _MXNet(_Framework):
     def backward(self, out: object, x: object, head: object) -> object:
         with self.quiet():
             self.record["output"].backward(head)
+            self.mx.nd.waitall()   # the engine runs the backward asynchronously
         return self._raw_backward()
 
 

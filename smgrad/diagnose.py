@@ -503,7 +503,8 @@ def _refused(rule: str, problem: "_autograd_functions.Problem") -> Diagnosis:
     what autograd needs: no named mistake (see :mod:`smgrad._autograd_functions`)."""
     where = "" if problem.dtype == "float64" else f" (in {problem.dtype})"
     explanation = f"{problem.explanation}{where}"
-    return Diagnosis(False, "unknown", f"wrong: {explanation}.\nFix: {problem.fix}", rule,
+    stop = "" if explanation.endswith(("?", ".")) else "."
+    return Diagnosis(False, "unknown", f"wrong: {explanation}{stop}\nFix: {problem.fix}", rule,
                      explanation, problem.fix, problem.symptom)
 
 
