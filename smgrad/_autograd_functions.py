@@ -91,19 +91,25 @@ class _Refused(Exception):
 
 def framework_of(obj: object) -> Optional[str]:
     """``"torch"`` or ``"mxnet"`` when ``obj`` is a custom Function class of that framework
-    (or its ``apply``), else ``None``. Reads class names only: imports nothing.
+    (or its ``apply``, or an instance), else ``None``. Reads class names only: imports
+    nothing.
 
     >>> framework_of(lambda s, g: g) is None
     True
     """
-    cls = getattr(obj, "__self__", obj) if inspect.ismethod(obj) else obj
-    if not isinstance(cls, type):
-        return None
+    cls = _class_of(obj)
     for klass in cls.__mro__[1:]:
         for name, (module, base) in _FUNCTION_BASES.items():
             if klass.__name__ == base and klass.__module__ == module:
                 return name
     return None
+
+
+def _class_of(obj: object) -> type:
+    """The class of a custom Function given as the class, its ``apply`` or an instance."""
+    if inspect.ismethod(obj) and isinstance(obj.__self__, type):
+        return obj.__self__
+    return obj if isinstance(obj, type) else type(obj)
 
 
 def missing_framework(exc: BaseException) -> Optional[str]:
@@ -150,7 +156,7 @@ def judge(obj: Callable, rule: str, judge_rule: Callable[[Callable], Verdict],
     framework = framework_of(obj)
     if framework is None:
         return judge_rule(_TensorFallback(obj) if _torch_installed() else obj)
-    cls = getattr(obj, "__self__", obj)
+    cls = _class_of(obj)
     first = None
     for dtype in DTYPES:
         fn = _FunctionRule(_FRAMEWORKS[framework](cls), rule, dtype)
@@ -187,8 +193,18 @@ def _tensor_only(exc: BaseException) -> bool:
     if isinstance(exc, AttributeError) and text.startswith("'numpy.ndarray' object has "
                                                            "no attribute "):
         method = text.rsplit(" ", 1)[-1].strip("'")
-        return hasattr(_torch().Tensor, method)
+        torch = sys.modules.get("torch")     # imported already: ask it; else the list
+        return hasattr(torch.Tensor, method) if torch else method in _TENSOR_METHODS
     return False
+
+
+#: Tensor methods that numpy arrays lack, common in backward code: what recognises tensor
+#: code where PyTorch is not imported yet (once it is, ``torch.Tensor`` is asked).
+_TENSOR_METHODS = frozenset(
+    "unsqueeze exp log softmax log_softmax diag_embed diagflat t mm bmm matmul expand "
+    "expand_as view_as clone detach numpy new_zeros new_ones new_tensor sub "
+    "mul div add pow neg abs outer masked_fill gather scatter index_select permute dim "
+    "numel float double type_as to cpu requires_grad_ sub_ mul_ add_ div_".split())
 
 
 def _torch():

@@ -688,7 +688,9 @@ def _load(target: str) -> Callable:
     try:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:
-        raise _CannotRun(f"importing {path!r} failed: {type(exc).__name__}: {exc}") from None
+        why = (_autograd_functions.missing_framework(exc)
+               or f"{type(exc).__name__}: {exc}")
+        raise _CannotRun(f"importing {path!r} failed: {why}") from None
     finally:
         if sys.path and sys.path[0] == folder:
             del sys.path[0]
