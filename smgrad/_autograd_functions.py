@@ -67,20 +67,26 @@ class Problem:
     Attributes
     ----------
     symptom : str
-        ``"wrong forward"``, ``"raised"``, ``"returned None"``, ``"wrong type"``,
-        ``"wrong shape"`` or ``"cannot run"``.
+        ``"wrong forward"``, ``"raised"``, ``"returned None"``, ``"wrong type"`` or
+        ``"wrong shape"``.
     explanation : str
         What happened, in plain words (no fix, no expected value).
     fix : str
         What to change.
     dtype : str
         The probes' dtype when it happened.
+    probe : int
+        The probe's number, counting from 0.
+    shape : tuple of int
+        The probe's shape.
     """
 
     symptom: str
     explanation: str
     fix: str
     dtype: str = "float64"
+    probe: int = 0
+    shape: tuple = ()
 
 
 class _Refused(Exception):
@@ -171,11 +177,17 @@ def judge(obj: Callable, rule: str, judge_rule: Callable[[Callable], Verdict],
 
 
 def _in_dtype(verdict: Verdict, dtype: str) -> Verdict:
-    """``verdict`` with its messages saying they hold in ``dtype`` (right in float64)."""
+    """``verdict`` saying that it holds in ``dtype`` (the rule is right in float64)."""
     fields = {f.name for f in dataclasses.fields(verdict)}
-    changes = {name: f"in {dtype} (right in float64): {getattr(verdict, name)}"
-               for name in ("message", "explanation")
-               if name in fields and getattr(verdict, name)}
+    changes = {}
+    for name in ("message", "explanation"):
+        text = getattr(verdict, name, "") if name in fields else ""
+        if text:
+            head, sep, rest = text.partition(": ")
+            changes[name] = (f"{head} in {dtype} (right in float64){sep}{rest}"
+                             if head == "wrong" else f"in {dtype}: {text}")
+    if "where" in fields and getattr(verdict, "where"):
+        changes["where"] = f"{verdict.where}, in {dtype}"
     return dataclasses.replace(verdict, **changes)
 
 
@@ -243,16 +255,19 @@ class _FunctionRule:
         self.framework, self.rule, self.dtype = framework, rule, dtype
         self.problem: Optional[Problem] = None
         self.targets_as: Optional[str] = None       # "one-hot" or "class indices"
+        self.calls: list[tuple] = []                 # the shape of each probe called
         self.__name__ = framework.cls.__name__
 
     def refuse(self, symptom: str, explanation: str, fix: str) -> _Refused:
         if self.problem is None:
-            self.problem = Problem(symptom, explanation, fix, self.dtype)
+            self.problem = Problem(symptom, explanation, fix, self.dtype,
+                                   len(self.calls) - 1, self.calls[-1])
         return _Refused(explanation)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> object:
         if self.problem is not None:
             raise _Refused(self.problem.explanation)
+        self.calls.append(np.shape(a))
         if self.rule != "cross_entropy":
             x = np.log(a)
             expected = np.exp(log_softmax(x)) if self.rule == "softmax" else log_softmax(x)
@@ -336,7 +351,7 @@ class _FunctionRule:
         except _UserError as error:
             raise error.exc from None   # the learner's exception, as a numpy rule's
         except Exception as exc:
-            raise self.refuse("cannot run", f"{self.framework.title}'s autograd could not "
+            raise self.refuse("raised", f"{self.framework.title}'s autograd could not "
                                             f"run its backward: {type(exc).__name__}: {exc}",
                               "return the forward's result as a tensor")
 

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Mapping, Optional
 
 import numpy as np
 
-from . import diagnose as _diagnose
+from . import diagnosis as _diagnose
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
 from .printing import WrappedRepr
 
@@ -244,13 +244,11 @@ def check_backward(fn: object, rule: str = "softmax", name: str = "my_backward"
     if verdict.symptom == "returned None":
         return _not_attempted(name, "your code, and return the result")
     if verdict.mistake != "unknown":
-        return Feedback("wrong", f"{name}: wrong: {verdict.explanation}", name,
+        return Feedback("wrong", f"{name}: {verdict.message}", name,
                         mistake=verdict.mistake)
-    details = verdict.explanation.split("\n", 1)[-1]
     status = {"wrong type": "wrong type", "wrong shape": "wrong shape"}.get(
         verdict.symptom, "wrong")
-    header = "wrong values" if verdict.symptom == "wrong values" else status
-    return Feedback(status, f"{name}: {header}:\n{details}", name)
+    return Feedback(status, f"{name}: {verdict.message}", name)
 
 
 def check_function(fn: object, reference: Callable, examples: Iterable,

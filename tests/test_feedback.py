@@ -12,7 +12,7 @@ import pytest
 
 import smgrad
 from smgrad import feedback
-from smgrad.diagnose import _FAMILIES
+from smgrad.mistakes import RULES, for_rule
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -159,7 +159,7 @@ def stub(probs, grad_out):
     ...
 
 
-@pytest.mark.parametrize("rule", smgrad.diagnose.RULES)
+@pytest.mark.parametrize("rule", RULES)
 def test_backward_not_attempted(rule):
     for fn in (stub, ...):
         fb = feedback.check_backward(fn, rule=rule, name="my_backward")
@@ -177,16 +177,16 @@ def test_backward_right():
                                    rule="cross_entropy").status == "right"
 
 
-FAMILIES = [(rule, family) for rule, families in _FAMILIES.items() for family in families]
+FAMILIES = [(rule, family) for rule in RULES for family in for_rule(rule)]
 
 
 @pytest.mark.parametrize("rule, family", FAMILIES,
                          ids=[f"{r}-{f.name}" for r, f in FAMILIES])
 def test_backward_names_the_mistake_without_the_fix(rule, family):
-    fb = feedback.check_backward(family.candidate, rule=rule, name="my_backward")
-    verdict = smgrad.diagnose(family.candidate, rule=rule)
+    fb = feedback.check_backward(family.backward, rule=rule, name="my_backward")
+    verdict = smgrad.diagnose(family.backward, rule=rule)
     assert fb.status == "wrong" and fb.mistake == verdict.mistake
-    assert fb.message == f"my_backward: wrong: {verdict.explanation}"
+    assert fb.message == f"my_backward: {verdict.message}"
     assert verdict.fix not in fb.message and "Fix" not in fb.message
     assert "right rule" not in fb.message
     assert_the_learner_edition_can_read_it(fb)
@@ -199,7 +199,7 @@ def test_backward_names_the_mistake_without_the_fix(rule, family):
 ])
 def test_backward_factor_mistakes_are_named(backward, mistake):
     fb = feedback.check_backward(backward)
-    assert fb.status == "wrong" and fb.mistake == mistake and mistake in fb.message
+    assert fb.status == "wrong" and fb.mistake == mistake
     assert_the_learner_edition_can_read_it(fb)
 
 
@@ -211,7 +211,7 @@ def test_backward_wrong_values_do_not_show_the_expected_numbers():
 
     fb = feedback.check_backward(half_right, name="vjp")
     assert fb.status == "wrong" and fb.mistake is None
-    assert "largest error is on probe" in fb.message and "index" in fb.message
+    assert "largest error at index" in fb.message and "probe" in fb.message
     assert "expected" not in fb.message and "got" not in fb.message
     assert not re.search(r"\d\.\d\d", fb.message), fb.message    # no values printed
     assert_the_learner_edition_can_read_it(fb)
