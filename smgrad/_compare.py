@@ -14,6 +14,7 @@ its last place, never tighter than float64's tolerance. A right rule computed in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -198,3 +199,120 @@ def kind_of(value: object) -> str:
         except TypeError:
             pass
     return f"{article} {name}"
+
+
+# --- what a wrong result's values say about the mistake ---------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """How a wrong result differs from the right one, in plain words (:func:`describe`).
+
+    ``kind`` is ``"sign"``, ``"factor"``, ``"transpose"``, ``"axes"``, ``"shift"``,
+    ``"not finite"`` or ``"values"``; ``factor`` names the constant (``"N (the batch
+    size)"``) when ``kind == "factor"``; ``where`` is a 0-based index (``()`` when it
+    does not apply); ``message`` never holds an expected value.
+    """
+
+    kind: str
+    message: str
+    factor: Optional[str] = None
+    where: tuple = ()
+
+
+def _same(actual: np.ndarray, other: np.ndarray, rtol: float, atol: float) -> bool:
+    with np.errstate(all="ignore"):
+        return (other.shape == actual.shape
+                and bool(np.all(np.isfinite(other)))
+                and bool(np.allclose(actual, other, rtol=rtol, atol=atol)))
+
+
+def _ratio(actual: np.ndarray, expected: np.ndarray) -> Optional[float]:
+    """The constant ``r`` with ``actual ≈ r * expected``, read off the largest entry."""
+    if not expected.size or not np.any(expected):
+        return None
+    big = np.unravel_index(int(np.argmax(np.abs(expected))), expected.shape)
+    with np.errstate(all="ignore"):
+        ratio = float(actual[big] / expected[big])
+    return ratio if np.isfinite(ratio) and ratio not in (0.0, 1.0) else None
+
+
+def _factor_words(ratio: float, factors: Mapping[str, float]) -> tuple[Optional[str], str]:
+    """``(name, words)`` for a constant factor ``ratio``: which named factor it is."""
+    sign = " and the sign is flipped" if ratio < 0 else ""
+    size = abs(ratio)
+    for name, value in factors.items():
+        if value in (0, 1, -1):
+            continue
+        if np.isclose(size, abs(value), rtol=1e-3):
+            return name, f"a constant factor: every entry is {name} times too large{sign}"
+        if np.isclose(size, 1 / abs(value), rtol=1e-3):
+            return name, f"a constant factor: every entry is {name} times too small{sign}"
+    return None, f"a constant factor: every entry is off by the same factor{sign}"
+
+
+def _axis_pairs(shape: tuple) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(len(shape)) for b in range(a + 1, len(shape))
+            if shape[a] == shape[b] and shape[a] > 1]
+
+
+def describe(actual: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
+             atol: float = ATOL, factors: Optional[Mapping[str, float]] = None
+             ) -> Difference:
+    """Say how ``actual`` differs from ``expected`` (same shape, not close): a flipped
+    sign, a constant factor (named from ``factors``, ``{"N (the batch size)": 3}``), a
+    transpose of the last two axes, two other axes swapped, an index off by one along an
+    axis, entries that are not finite, or else how many entries are wrong and the first.
+    Indices count from 0. The message never holds an expected value.
+
+    >>> import numpy as np
+    >>> e = np.array([[1.0, -2.0], [3.0, 4.0]])
+    >>> describe(-e, e).message
+    'the sign is flipped: every entry is the negative of what it should be'
+    >>> d = describe(e / 2, e, factors={"N (the batch size)": 2})
+    >>> d.kind, d.factor
+    ('factor', 'N (the batch size)')
+    >>> print(d.message)
+    a constant factor: every entry is N (the batch size) times too small
+    >>> describe(e.T, e).kind
+    'transpose'
+    >>> print(describe(np.roll(e, 1, axis=1), e).message)
+    an index is off by one along axis 1: each entry holds its neighbour's value
+    >>> describe(e + [[0, 0], [0, 1]], e).message
+    '1 of 4 entries are wrong, the first at index (1, 1) (indices count from 0)'
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if not np.all(np.isfinite(actual)):
+        flat = int(np.flatnonzero(~np.isfinite(actual))[0])
+        where = tuple(int(i) for i in np.unravel_index(flat, actual.shape))
+        at = f" at index {where}" if actual.ndim else ""
+        count = int(np.sum(~np.isfinite(actual)))
+        return Difference("not finite", f"it holds {actual[where]}{at} ({count} of "
+                                        f"{actual.size} entries are not finite)",
+                          where=where)
+    same = lambda other: _same(actual, other, rtol, atol)  # noqa: E731
+    if np.any(expected) and same(-expected):
+        return Difference("sign", "the sign is flipped: every entry is the negative of "
+                                  "what it should be")
+    ratio = _ratio(actual, expected)
+    if ratio is not None and same(ratio * expected):
+        name, words = _factor_words(ratio, factors or {})
+        if name is not None or actual.size > 1:  # a lone number is a multiple of any
+            return Difference("factor", words, factor=name)
+    if actual.ndim >= 2 and same(np.swapaxes(expected, -1, -2)):
+        return Difference("transpose", "the last two axes are swapped (a transpose): "
+                                       "entry (i, j) holds entry (j, i)")
+    for a, b in _axis_pairs(actual.shape):
+        if same(np.swapaxes(expected, a, b)):
+            return Difference("axes", f"axes {a} and {b} are swapped")
+    for axis in range(actual.ndim):
+        for step in (1, -1):
+            if actual.shape[axis] > 1 and same(np.roll(expected, step, axis=axis)):
+                return Difference("shift", f"an index is off by one along axis {axis}: "
+                                           f"each entry holds its neighbour's value")
+    found = compare(actual, expected, rtol, atol)
+    if actual.ndim == 0:
+        return Difference("values", "wrong value")
+    return Difference("values", f"{found.wrong_count} of {actual.size} entries are "
+                                f"wrong, the first at index {found.first_wrong} (indices "
+                                f"count from 0)", where=found.first_wrong)

@@ -17,16 +17,23 @@ the tolerance of its dtype (:mod:`smgrad._compare`), a float64 one with
 
 from __future__ import annotations
 
+import ast as _ast
+import inspect as _inspect
+import textwrap as _textwrap
+import tracemalloc as _tracemalloc
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Optional
 
 import numpy as np
 
-from . import diagnosis as _diagnose
-from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
+from . import exercises as _exercises
+from ._compare import (compare, describe, kind_of, least_precise, precision_of, to_array,
+                       tolerance)
+from .forward import softmax
 from .printing import WrappedRepr
 
-__all__ = ["Feedback", "STATUSES", "check_value", "check_backward", "check_function"]
+__all__ = ["Feedback", "STATUSES", "check", "check_value", "check_backward",
+           "check_function"]
 
 #: Every :attr:`Feedback.status`.
 STATUSES = ("not attempted", "wrong type", "wrong shape", "wrong", "right")
@@ -67,6 +74,8 @@ class Feedback(WrappedRepr):
     message: str
     name: str = ""
     mistake: Optional[str] = None
+    factor: Optional[str] = None
+    where: tuple = ()
 
     def __bool__(self) -> bool:
         return self.status == "right"
@@ -114,17 +123,10 @@ def _judge_value(answer: object, expected: object, name: str,
         if wrong_arr.shape == arr.shape and compare(arr, wrong_arr, rtol, atol).ok:
             return Feedback("wrong", f"{subject}: wrong: {description}", name,
                             mistake=description)
-    if not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.unravel_index(
-            int(np.flatnonzero(~np.isfinite(arr))[0]), arr.shape))
-        where = f" at index {bad}" if arr.ndim else ""
-        return Feedback("wrong", f"{subject}: wrong: it holds {float(arr[bad])}{where}",
-                        name)
-    if arr.ndim == 0:
-        return Feedback("wrong", f"{subject}: wrong value", name)
-    return Feedback("wrong", f"{subject}: wrong values: {found.wrong_count} of "
-                             f"{arr.size} entries are wrong, the first at index "
-                             f"{found.first_wrong}", name)
+    found = describe(arr, expected_arr, rtol, atol)
+    return Feedback("wrong", f"{subject}: wrong: {found.message}", name,
+                    mistake=None if found.kind == "values" else found.kind,
+                    factor=found.factor, where=found.where)
 
 
 def check_value(answer: object, expected: object, name: str = "grad_s1_x3",
@@ -163,7 +165,8 @@ def check_value(answer: object, expected: object, name: str = "grad_s1_x3",
     ...                                np.array([0.1, 0.1])})
     grad: wrong: the sign of the second entry is flipped
     >>> feedback.check_value([0.1, 0.2], expected, name="grad")
-    grad: wrong values: 1 of 2 entries are wrong, the first at index (1,)
+    grad: wrong: 1 of 2 entries are wrong, the first at index (1,) (indices count
+      from 0)
     >>> feedback.check_value(np.zeros(3), expected, name="grad")
     grad: wrong shape: expected an array of floats of shape (2,), got shape (3,)
     """
@@ -190,17 +193,35 @@ def _not_a_function(name: str, fn: object, signature: str) -> Feedback:
                                   f"{signature}, got {kind_of(fn)}", name)
 
 
+#: The rules :func:`check_backward` (and :func:`smgrad.diagnose`) know.
+RULES = ("softmax", "log_softmax", "cross_entropy")
+
+
+def _backward_exercise(rule: str, name: str):
+    """An unregistered exercise: ``rule``'s right backward on 2-D probes."""
+    if rule == "cross_entropy":
+        return _exercises.Exercise(
+            key=rule, chapter="", answer=name, skill="", rule=rule,
+            reference=lambda x, t: (softmax(x) - t) / x.shape[0],
+            probes=_exercises.get("ch2b-ex2").probes[:3])
+    return _exercises.Exercise(
+        key=rule, chapter="", answer=name, skill="", rule=rule,
+        reference=_exercises.get("ch3-ex-vjp" if rule == "softmax"
+                                 else "ch3-ex-log-softmax").reference,
+        probes=_exercises.get("ch3-ex-vjp").probes)
+
+
 def check_backward(fn: object, rule: str = "softmax", name: str = "my_backward"
                    ) -> Feedback:
-    """Feedback on a backward rule the learner wrote, from :func:`smgrad.diagnose`.
+    """Feedback on a backward rule the learner wrote: run on 2-D probes, the mistake
+    named from :func:`smgrad.diagnose`'s verdict (its fields; never its fix).
 
     Parameters
     ----------
     fn : callable or Ellipsis
         ``fn(probs, grad_out) -> grad_x`` (``rule`` ``"softmax"`` or
         ``"log_softmax"``) or ``fn(logits, targets) -> grad_logits``
-        (``"cross_entropy"``). A function whose body is still ``...`` (it returns
-        None) is not attempted.
+        (``"cross_entropy"``). A function whose body is still ``...`` is not attempted.
     rule : {"softmax", "log_softmax", "cross_entropy"}
         The rule it should implement (see :func:`smgrad.diagnose`).
     name : str
@@ -209,10 +230,9 @@ def check_backward(fn: object, rule: str = "softmax", name: str = "my_backward"
     Returns
     -------
     Feedback
-        ``"right"``; ``"wrong"`` naming the mistake when diagnose recognises it (what
-        the code does and why it is wrong, never the fix), or saying what went wrong;
-        ``"wrong shape"`` or ``"wrong type"`` for results that are not a gradient of the
-        inputs' shape; ``"not attempted"``.
+        ``"right"``; ``"wrong"`` naming the mistake when diagnose recognises it, or
+        saying what the values do; ``"wrong shape"`` or ``"wrong type"``; ``"not
+        attempted"``.
 
     Examples
     --------
@@ -221,34 +241,16 @@ def check_backward(fn: object, rule: str = "softmax", name: str = "my_backward"
     >>> def my_backward(probs, grad_out):
     ...     ...
     >>> feedback.check_backward(my_backward)
-    my_backward: not attempted yet (replace the ... with your code, and return the
-      result)
+    my_backward: not attempted yet (replace the ... with your code)
     >>> feedback.check_backward(smgrad.softmax_vjp, name="vjp")
     vjp: right
     >>> fb = feedback.check_backward(lambda s, g: -smgrad.softmax_vjp(s, g), name="vjp")
     >>> fb.status, fb.mistake
     ('wrong', 'sign_flipped')
     """
-    if rule not in _diagnose.RULES:
-        raise ValueError(f"rule={rule!r} is not one of "
-                         f"{', '.join(map(repr, _diagnose.RULES))}")
-    signature = ("fn(logits, targets) -> grad_logits" if rule == "cross_entropy"
-                 else "fn(probs, grad_out) -> grad_x")
-    if fn is Ellipsis:
-        return _not_attempted(name, "your code")
-    if not callable(fn):
-        return _not_a_function(name, fn, signature)
-    verdict = _diagnose.diagnose(fn, rule=rule)
-    if verdict.ok:
-        return Feedback("right", f"{name}: right", name)
-    if verdict.symptom == "returned None":
-        return _not_attempted(name, "your code, and return the result")
-    if verdict.mistake != "unknown":
-        return Feedback("wrong", f"{name}: {verdict.message}", name,
-                        mistake=verdict.mistake)
-    status = {"wrong type": "wrong type", "wrong shape": "wrong shape"}.get(
-        verdict.symptom, "wrong")
-    return Feedback(status, f"{name}: {verdict.message}", name)
+    if rule not in RULES:
+        raise ValueError(f"rule={rule!r} is not one of {', '.join(map(repr, RULES))}")
+    return _check_exercise(_backward_exercise(rule, name), fn)
 
 
 def check_function(fn: object, reference: Callable, examples: Iterable,
@@ -285,8 +287,8 @@ def check_function(fn: object, reference: Callable, examples: Iterable,
     softmax_t: right
     >>> feedback.check_function(lambda x, t: smgrad.softmax(x * t),
     ...                         lambda x, t: smgrad.softmax(x / t), examples)
-    softmax_t on example 1: wrong values: 2 of 2 entries are wrong, the first at
-      index (0,)
+    softmax_t on example 0: wrong: 2 of 2 entries are wrong, the first at index (0,)
+      (indices count from 0)
     """
     examples = [args if isinstance(args, tuple) else (args,) for args in examples]
     if fn is Ellipsis:
@@ -295,7 +297,7 @@ def check_function(fn: object, reference: Callable, examples: Iterable,
         return _not_a_function(name, fn, "")
     if examples and _is_stub(fn, examples[0]):
         return _not_attempted(name, "your code, and return the result")
-    for number, args in enumerate(examples, start=1):
+    for number, args in enumerate(examples):
         context = f" on example {number}" if len(examples) > 1 else ""
         subject = f"{name}{context}"
         try:
@@ -323,3 +325,294 @@ def _describe_args(args: tuple) -> str:
         else:
             parts.append(kind_of(a))
     return ", ".join(parts)
+
+
+# --- check(key, answer): the exercises' one check ------------------------------------------
+
+def check(key: str, answer: object) -> Feedback:
+    """Feedback on the learner's answer to the exercise registered as ``key``.
+
+    The exercise's contract and reference live in :mod:`smgrad.exercises`; a check
+    cell names only the exercise and the answer, and its message never shows the
+    reference or a fix.
+
+    Parameters
+    ----------
+    key : str
+        The exercise's label, ``"ch5-ex1"``.
+    answer : object
+        The learner's answer: a value, or a function (called on every probe of the
+        contract). ``...`` (the learner edition's stub), and a function whose body is
+        still ``...``, are not attempted.
+
+    Returns
+    -------
+    Feedback
+        ``"not attempted"``; ``"wrong type"`` (saying what is asked, the dtype
+        included); ``"wrong shape"``; ``"wrong"`` (the probe, and what the answer does:
+        a known mistake, a flipped sign, a constant factor, swapped axes, an index off
+        by one, a broken constraint, or where it is wrong, counting from 0); ``"right"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from smgrad import feedback
+    >>> feedback.check("speed-ex1", ...)
+    full_bytes: not attempted yet (replace the ... with your answer)
+    >>> feedback.check("speed-ex1", 3600)
+    full_bytes: wrong: this counts entries, not bytes
+    >>> def stable_logsumexp(x):
+    ...     return None
+    >>> feedback.check("ch5-ex1", stable_logsumexp)
+    stable_logsumexp on logits as large as 1e4 (float32): wrong: it returned None:
+      is a `return` missing?
+    >>> feedback.check("ch5-ex1", lambda x: np.float16(np.logaddexp.reduce(x)))
+    stable_logsumexp on logits as large as 1e4 (float32): wrong type: a float32
+      answer is asked, got float16
+    """
+    return _check_exercise(_exercises.get(key), answer)
+
+
+def _check_exercise(exercise, answer: object) -> Feedback:
+    with np.errstate(all="ignore"):  # the learner's overflow is reported, not warned
+        return _check_in_quiet(exercise, answer)
+
+
+def _check_in_quiet(exercise, answer: object) -> Feedback:
+    name = exercise.answer
+    if answer is Ellipsis:
+        return _not_attempted(name)
+    if exercise.is_value:
+        return _judge_answer(exercise, answer, exercise.reference(), name, (), {})
+    if not callable(answer):
+        return _not_a_function(name, answer, f"{name}(...)")
+    if _body_is_ellipsis(answer):
+        return _not_attempted(name, "your code")
+    broken = _source_constraints(exercise, answer)
+    if broken:
+        return Feedback("wrong", f"{name}: wrong: {broken}", name, mistake="constraint")
+    fn = exercise.adapt(answer) if exercise.adapt else answer
+    for probe in exercise.probes:
+        subject = f"{name} on {probe.name}"
+        verdict = _judge_call(exercise, fn, probe, subject, name)
+        if verdict.status != "right":
+            return _named_by_diagnose(exercise, fn, verdict, subject, name)
+    broken = _run_constraints(exercise, fn)
+    if broken:
+        return Feedback("wrong", f"{name}: wrong: {broken}", name, mistake="constraint")
+    return Feedback("right", f"{name}: right", name)
+
+
+def _judge_call(exercise, fn: Callable, probe, subject: str, name: str) -> Feedback:
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*_copies(probe.args))
+    except Exception as exc:  # reported, never raised through
+        return Feedback("wrong", f"{subject}: wrong: it raised {type(exc).__name__}: "
+                                 f"{exc}", name, mistake="raised")
+    if result is None:
+        engine = " (or the leaf's .grad is None: did backward() reach it?)" if (
+            "engine" in exercise.constraints) else ""
+        return Feedback("wrong", f"{subject}: wrong: it returned None: is a `return` "
+                                 f"missing?{engine}", name, mistake="returned None")
+    with np.errstate(all="ignore"):
+        expected = exercise.reference(*_copies(probe.args))
+    return _judge_answer(exercise, result, expected, subject, probe.args, probe.factors,
+                         name)
+
+
+def _asked(exercise, answer: object, arr: np.ndarray) -> Optional[str]:
+    """What is wrong with the answer's type for the dtype the exercise asks, if anything."""
+    if exercise.dtype == "int":
+        kind = np.asarray(answer).dtype.kind if not isinstance(answer, (bool, str)) else "b"
+        return None if kind in "iu" else f"an int is asked, got {kind_of(answer)}"
+    asked = np.dtype(exercise.dtype)
+    got = precision_of(arr) if arr.dtype.kind == "f" else np.dtype(np.float64)
+    if np.finfo(got).eps > np.finfo(asked).eps:
+        return f"a {asked} answer is asked, got {got}"
+    return None
+
+
+def _judge_answer(exercise, answer: object, expected: object, subject: str,
+                  args: tuple, factors: Mapping[str, float], name: str = "") -> Feedback:
+    name = name or subject
+    expected = np.asarray(expected, dtype=np.float64)
+    if answer is None:
+        return Feedback("wrong", f"{subject}: wrong: it is None: is a `return` missing?",
+                        name, mistake="returned None")
+    if exercise.dtype == "int" and _asked(exercise, answer, expected):
+        return Feedback("wrong type", f"{subject}: wrong type: "
+                                      f"{_asked(exercise, answer, expected)}", name)
+    try:
+        arr = to_array(answer)
+    except TypeError:
+        return Feedback("wrong type", f"{subject}: wrong type: expected "
+                                      f"{_describe_expected(expected)}, got "
+                                      f"{kind_of(answer)}", name)
+    if exercise.dtype != "int" and arr.shape == expected.shape:
+        why = _asked(exercise, answer, arr)
+        if why:
+            return Feedback("wrong type", f"{subject}: wrong type: {why}", name)
+    if arr.shape != expected.shape:
+        got = "a single number" if arr.ndim == 0 else f"shape {arr.shape}"
+        return Feedback("wrong shape", f"{subject}: wrong shape: expected "
+                                       f"{_describe_expected(expected)}, got {got}", name)
+    rtol, atol = tolerance(least_precise(precision_of(arr), expected.dtype))
+    atol = 0.0 if exercise.relative else atol
+    if _matches(arr, expected, rtol, atol):
+        return Feedback("right", f"{subject}: right", name)
+    for known in exercise.known:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = np.asarray(known.answer(*_copies(args)), dtype=np.float64)
+        except Exception:
+            continue
+        if wrong.shape == arr.shape and _matches(arr, wrong, rtol, atol):
+            return Feedback("wrong", f"{subject}: wrong: {known.says}", name,
+                            mistake=known.mistake)
+    found = describe(arr, expected, rtol, atol, factors)
+    return Feedback("wrong", f"{subject}: wrong: {found.message}", name,
+                    mistake=None if found.kind == "values" else found.kind,
+                    factor=found.factor, where=found.where)
+
+
+def _matches(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Close where finite, and the same infinities and NaNs elsewhere."""
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _named_by_diagnose(exercise, fn: Callable, verdict: Feedback, subject: str,
+                       name: str) -> Feedback:
+    """Where ``diagnose`` recognises the mistake under the exercise's rule, its words
+    (read from the verdict's fields; never its fix); else ``verdict``."""
+    if exercise.rule is None or verdict.status in ("wrong type",):
+        return verdict
+    try:
+        found = _diagnose_fn()(fn, rule=exercise.rule)
+    except Exception:
+        return verdict
+    mistake = getattr(found, "mistake", None)
+    if found.ok or mistake in (None, "unknown"):
+        return verdict
+    words = getattr(found, "explanation", "") or found.message
+    return Feedback("wrong", f"{name}: wrong: {words}", name, mistake=mistake,
+                    factor=getattr(found, "factor", None),
+                    where=tuple(getattr(found, "where", None) or ()))
+
+
+def _diagnose_fn() -> Callable:
+    """smgrad's diagnose function (``smgrad.diagnose``, a function or a callable module
+    holding one)."""
+    import smgrad
+    target = smgrad.diagnose
+    return target if _inspect.isfunction(target) else target.diagnose
+
+
+# --- constraints ------------------------------------------------------------------------
+
+def _tree_of(fn: Callable) -> Optional[_ast.AST]:
+    try:
+        return _ast.parse(_textwrap.dedent(_inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+
+
+def _function_node(tree: _ast.AST):
+    return next((n for n in _ast.walk(tree)
+                 if isinstance(n, (_ast.FunctionDef, _ast.AsyncFunctionDef, _ast.Lambda))),
+                None)
+
+
+def _body_is_ellipsis(fn: Callable) -> bool:
+    """True for the learner edition's stub: a ``def`` whose body is only ``...``."""
+    tree = _tree_of(fn)
+    node = _function_node(tree) if tree is not None else None
+    if not isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)):
+        return False
+    body = [s for s in node.body if not (isinstance(s, _ast.Expr) and isinstance(
+        s.value, _ast.Constant) and isinstance(s.value.value, str))]
+    return len(body) == 1 and isinstance(body[0], _ast.Expr) and isinstance(
+        body[0].value, _ast.Constant) and body[0].value.value is Ellipsis
+
+
+_LOOPS = (_ast.For, _ast.AsyncFor, _ast.While, _ast.ListComp, _ast.SetComp,
+          _ast.DictComp, _ast.GeneratorExp)
+_ENGINE_SHORTCUTS = ("cross_entropy", "log_softmax", "nll_of_probs")
+
+
+def _source_constraints(exercise, fn: Callable) -> Optional[str]:
+    """The first constraint that the function's source breaks, in words."""
+    tree = _tree_of(fn)
+    node = _function_node(tree) if tree is not None else None
+    if node is None:
+        return None
+    if "no loop" in exercise.constraints:
+        loop = next((n for n in _ast.walk(node) if isinstance(n, _LOOPS)), None)
+        if loop is not None:
+            what = "a comprehension" if not isinstance(
+                loop, (_ast.For, _ast.AsyncFor, _ast.While)) else (
+                "a `while` loop" if isinstance(loop, _ast.While) else "a `for` loop")
+            return (f"it uses a Python loop ({what}, line {loop.lineno - node.lineno + 1} "
+                    f"of the function); the exercise asks for broadcasting only")
+    names = {n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)} | {
+        n.attr for n in _ast.walk(node) if isinstance(n, _ast.Attribute)}
+    if "no smgrad" in exercise.constraints and "smgrad" in names:
+        return "it uses smgrad; the exercise asks for numpy only"
+    if "engine" in exercise.constraints:
+        used = [s for s in _ENGINE_SHORTCUTS if s in names]
+        if used:
+            return (f"it calls {used[0]}; the exercise asks you to build the loss from "
+                    f"the engine's exp, sum, log and arithmetic")
+    return None
+
+
+def _run_constraints(exercise, fn: Callable) -> Optional[str]:
+    """The first constraint broken when the function runs (memory, the engine)."""
+    if "no jacobian" in exercise.constraints and exercise.memory_probe:
+        return _jacobian_sized(exercise, fn)
+    if "engine" in exercise.constraints and not _calls_backward(exercise, fn):
+        return ("it never calls backward() on a smgrad.autograd tensor: the exercise "
+                "asks the engine to compute the gradient")
+    return None
+
+
+def _jacobian_sized(exercise, fn: Callable) -> Optional[str]:
+    shape = exercise.memory_probe
+    rng = np.random.default_rng(0)
+    probs, grad_out = softmax(rng.standard_normal(shape)), rng.standard_normal(shape)
+    result_bytes = probs.nbytes
+    _tracemalloc.start()
+    try:
+        with np.errstate(all="ignore"):
+            fn(probs, grad_out)
+        peak = _tracemalloc.get_traced_memory()[1]
+    except Exception:
+        return None
+    finally:
+        _tracemalloc.stop()
+    if peak <= 32 * result_bytes:
+        return None
+    return (f"on inputs of shape {shape} it used {peak / 2**20:.1f} MiB at its peak, "
+            f"where the result takes {result_bytes / 2**10:.0f} KiB: it builds "
+            f"something as large as a Jacobian, which the exercise asks you not to")
+
+
+def _calls_backward(exercise, fn: Callable) -> bool:
+    from .autograd import Tensor
+    calls = []
+    original = Tensor.backward
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    Tensor.backward = counting
+    try:
+        with np.errstate(all="ignore"):
+            fn(*_copies(exercise.probes[0].args))
+    except Exception:
+        pass
+    finally:
+        Tensor.backward = original
+    return bool(calls)

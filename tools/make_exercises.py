@@ -93,8 +93,10 @@ def learner_markdown(text: str) -> str:
             title = match.group("arg").strip()
             heading = " ".join(p for p in ("Exercise", label, title and f"({title})") if p)
             out.append(f"**{heading}.**\n\n{body}")
-        else:
-            out.append(f"<details>\n<summary>Hint</summary>\n\n{body}\n\n</details>")
+        else:  # a hint that opens with "**A nudge.**" is summarised by those words
+            title = re.match(r"\*\*([^*\n]+?)\.\*\*\s*", body)
+            summary, body = (title.group(1), body[title.end():]) if title else ("Hint", body)
+            out.append(f"<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>")
         pos = end
     out.append(text[pos:])
     return "".join(out)

@@ -1,0 +1,52 @@
+"""The corpus of attempts (tests/corpus/): every verdict of feedback.check, and every
+mistake it names. 0 right answers rejected, 0 wrong ones accepted."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smgrad import exercises, feedback
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
+import attempts_ch1  # noqa: E402,F401  (each module records its attempts)
+import attempts_ch2  # noqa: E402,F401
+import attempts_ch3_6  # noqa: E402,F401
+import attempts_generic  # noqa: E402,F401  (last: it reads the others)
+from attempts_base import ATTEMPTS  # noqa: E402
+
+IDS = [f"{a.key}: {a.label}" for a in ATTEMPTS]
+
+#: A check never warns: the learner's overflow is part of the verdict, not of stderr.
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.mark.parametrize("attempt", ATTEMPTS, ids=IDS)
+def test_attempt_gets_its_verdict(attempt):
+    fb = feedback.check(attempt.key, attempt.answer)
+    assert fb.status == attempt.verdict, fb.message
+    name = exercises.get(attempt.key).answer
+    assert fb.message.startswith(name)
+    if attempt.verdict == "right":
+        assert fb.message == f"{name}: right"
+        return
+    if attempt.says:
+        assert attempt.says.lower() in fb.message.lower(), fb.message
+    first_line = fb.message.split("\n")[0]
+    assert not re.search(r"\bright\b", fb.message), fb.message
+    assert "Fix" not in fb.message and "right rule" not in fb.message
+    assert first_line
+
+
+def test_the_corpus_covers_every_exercise():
+    counts = Counter((a.key, a.verdict == "right") for a in ATTEMPTS)
+    assert len(ATTEMPTS) >= 250
+    for key in exercises.REGISTRY:
+        assert counts[key, True] >= 3, f"{key}: fewer than three right styles"
+        assert counts[key, False] >= 4, f"{key}: fewer than four wrong attempts"
+    assert {a.key for a in ATTEMPTS} == set(exercises.REGISTRY)
