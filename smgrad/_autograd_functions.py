@@ -44,7 +44,8 @@ import numpy as np
 from ._compare import compare, kind_of, precision_of, tolerance
 from .forward import log_softmax
 
-__all__ = ["judge", "Problem", "framework_of", "missing_framework"]
+__all__ = ["judge", "as_rule", "Problem", "FunctionError", "framework_of",
+           "missing_framework"]
 
 Verdict = TypeVar("Verdict")
 
@@ -89,8 +90,10 @@ class Problem:
     shape: tuple = ()
 
 
-class _Refused(Exception):
-    """Raised inside a rule call once a :class:`Problem` is recorded, to stop the call."""
+class FunctionError(Exception):
+    """A custom Function that cannot be judged as a backward rule: its forward is not the
+    rule's function, or autograd would refuse what it returns. The message says which
+    (a :class:`Problem`'s explanation)."""
 
 
 # --- recognising what was given ----------------------------------------------------------
@@ -176,6 +179,30 @@ def judge(obj: Callable, rule: str, judge_rule: Callable[[Callable], Verdict],
     return first
 
 
+def as_rule(answer: object, rule: str = "softmax", dtype: str = "float64") -> Callable:
+    """A custom Function class as a numpy rule, for an exercise's ``adapt``
+    (:mod:`smgrad.exercises`): ``rule(probs, grad_out) -> grad_x`` (``rule(logits,
+    targets)`` for ``"cross_entropy"``), computed in ``dtype``. A bad Function makes the
+    rule raise :class:`FunctionError` saying what is wrong; an answer that is no custom
+    Function makes it raise ``TypeError`` saying so. It never raises itself.
+
+    >>> fn = as_rule(lambda probs, grad_out: grad_out)
+    >>> fn(None, None)
+    Traceback (most recent call last):
+    TypeError: the answer is a function, not a subclass of torch.autograd.Function
+    """
+    framework = framework_of(answer)
+    if framework is None:
+        what = kind_of(answer) if not callable(answer) or isinstance(answer, type) \
+            else "a function"
+
+        def not_a_function_class(*args: object) -> None:
+            raise TypeError(f"the answer is {what}, not a subclass of "
+                            f"torch.autograd.Function")
+        return not_a_function_class
+    return _FunctionRule(_FRAMEWORKS[framework](_class_of(answer)), rule, dtype)
+
+
 def _in_dtype(verdict: Verdict, dtype: str) -> Verdict:
     """``verdict`` saying that it holds in ``dtype`` (the rule is right in float64)."""
     fields = {f.name for f in dataclasses.fields(verdict)}
@@ -249,7 +276,7 @@ class _TensorFallback:
 
 class _FunctionRule:
     """A custom Function as a numpy rule, in one dtype. ``problem`` holds the first
-    :class:`Problem` met; the call that met it raises :class:`_Refused`."""
+    :class:`Problem` met; the call that met it raises :class:`FunctionError`."""
 
     def __init__(self, framework: "_Framework", rule: str, dtype: str) -> None:
         self.framework, self.rule, self.dtype = framework, rule, dtype
@@ -258,15 +285,15 @@ class _FunctionRule:
         self.calls: list[tuple] = []                 # the shape of each probe called
         self.__name__ = framework.cls.__name__
 
-    def refuse(self, symptom: str, explanation: str, fix: str) -> _Refused:
+    def refuse(self, symptom: str, explanation: str, fix: str) -> FunctionError:
         if self.problem is None:
             self.problem = Problem(symptom, explanation, fix, self.dtype,
                                    len(self.calls) - 1, self.calls[-1])
-        return _Refused(explanation)
+        return FunctionError(explanation)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> object:
         if self.problem is not None:
-            raise _Refused(self.problem.explanation)
+            raise FunctionError(self.problem.explanation)
         self.calls.append(np.shape(a))
         if self.rule != "cross_entropy":
             x = np.log(a)
@@ -296,7 +323,7 @@ class _FunctionRule:
     def _forward(self, inputs: list, expected: np.ndarray) -> object:
         try:
             out = self.framework.forward(inputs)
-        except _Refused:
+        except FunctionError:
             raise
         except Exception as exc:
             raise self.refuse("raised", f"its forward raised {type(exc).__name__}: "
@@ -346,7 +373,7 @@ class _FunctionRule:
     def _backward(self, out: object, x: object, head: object) -> object:
         try:
             return self.framework.backward(out, x, head)
-        except _Refused:
+        except FunctionError:
             raise
         except _UserError as error:
             raise error.exc from None   # the learner's exception, as a numpy rule's

@@ -22,7 +22,8 @@ import pytest
 
 import smgrad
 from smgrad import mistakes
-from smgrad._autograd_functions import framework_of, missing_framework
+from smgrad._autograd_functions import (FunctionError, as_rule, framework_of,
+                                        missing_framework)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -480,17 +481,39 @@ def test_a_forward_that_is_not_softmax_names_no_backward_mistake():
     assert result.fix.startswith("make forward compute softmax(x) along the last axis")
 
 
-def test_a_stub_function_is_not_attempted_in_feedback():
-    """The learner edition's stub: forward and backward bodies are ``...``."""
+class Stub(torch.autograd.Function):
+    """The learner edition's stub of chapter 4's exercise."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ...
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        ...
+
+
+def test_the_exercise_on_a_function_gives_feedback():
+    """ch4-ex4 (smgrad.exercises) adapts the class with ``as_rule``."""
     from smgrad import feedback
 
-    stub = type("MySoftmax", (torch.autograd.Function,), {
-        "forward": staticmethod(lambda ctx, x: None),
-        "backward": staticmethod(lambda ctx, grad_out: None)})
-    assert feedback.check_backward(stub, name="MySoftmax").status == "not attempted"
-    verdict = feedback.check_backward(SoftmaxDiagonal, name="MySoftmax")
+    assert feedback.check("ch4-ex4", Stub).status == "not attempted"
+    assert feedback.check("ch4-ex4", Softmax).status == "right"
+    verdict = feedback.check("ch4-ex4", SoftmaxDiagonal)
     assert verdict.status == "wrong" and verdict.mistake == "diagonal_only"
-    assert feedback.check_backward(Softmax, name="MySoftmax").status == "right"
+    sigmoid = feedback.check("ch4-ex4", softmax_function(forward=_sigmoid_forward))
+    assert "its forward is not softmax" in sigmoid.message
+    assert "FunctionError" in sigmoid.message and "Traceback" not in sigmoid.message
+
+
+def test_as_rule_never_raises_itself():
+    for answer in (None, 3, "MySoftmax", lambda s, g: g, Stub):
+        rule = as_rule(answer)
+        assert callable(rule)
+    with pytest.raises(TypeError, match="not a subclass of torch.autograd.Function"):
+        as_rule(3)(np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(FunctionError, match="its forward returned None"):
+        as_rule(Stub)(np.full((2, 2), 0.5), np.ones((2, 2)))
 
 
 # --- plain functions on tensors -----------------------------------------------------------
