@@ -28,6 +28,7 @@ import os
 import sys
 from typing import Callable, Optional, Sequence
 
+from ._autograd_functions import missing_framework
 from ._compare import kind_of
 from .diagnosis import RULES, Diagnosis, cannot_run, diagnose
 
@@ -81,7 +82,8 @@ def load(target: str) -> Callable:
     try:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:
-        raise CannotRun(f"importing {path!r} failed: {type(exc).__name__}: {exc}") from None
+        why = missing_framework(exc) or f"{type(exc).__name__}: {exc}"
+        raise CannotRun(f"importing {path!r} failed: {why}") from None
     finally:
         if sys.path and sys.path[0] == folder:
             del sys.path[0]
@@ -165,7 +167,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Check a backward rule and name its mistake. Exit status: 0 right, "
                     "1 wrong, 2 cannot run. It runs the file's code: check untrusted "
                     "files in a container.")
-    sub.add_argument("target", help="path/to/file.py:function")
+    sub.add_argument("target", help="path/to/file.py:function (or :Class, a PyTorch or "
+                                    "MXNet custom autograd Function)")
     sub.add_argument("--rule", choices=RULES, default="softmax",
                      help="the rule the function implements (default: softmax)")
     sub.add_argument("--json", action="store_true",

@@ -39,6 +39,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from . import _autograd_functions
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .forward import softmax
@@ -51,7 +52,7 @@ __all__ = ["diagnose", "Diagnosis", "cannot_run", "RULES", "STATUSES", "SYMPTOMS
 STATUSES = ("right", "wrong", "cannot run")
 #: Every :attr:`Diagnosis.symptom`: what went wrong when no known mistake explains it.
 SYMPTOMS = ("returned None", "wrong type", "wrong shape", "raised", "not finite",
-            "wrong values", "timed out", "cannot load")
+            "wrong values", "timed out", "cannot load", "wrong forward")
 
 
 @dataclass(frozen=True, repr=False)
@@ -311,7 +312,19 @@ def diagnose(backward: Callable[[np.ndarray, np.ndarray], object],
     """
     if not isinstance(rule, str) or rule not in _RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(map(repr, RULES))}")
-    return _judge(_as_rule(backward, rule), rule, _probes(rule))
+    return _autograd_functions.judge(
+        _as_rule(backward, rule), rule,
+        judge_rule=lambda fn: _judge(fn, rule, _probes(rule)), refuse=_refused)
+
+
+def _refused(rule: str, problem: _autograd_functions.Problem) -> Diagnosis:
+    """The verdict on a custom Function whose forward (or whose backward's result) is not
+    what autograd needs: no named mistake (see :mod:`smgrad._autograd_functions`)."""
+    where = _label(problem.probe, problem.shape)
+    if problem.dtype != "float64":
+        where += f", in {problem.dtype}"
+    return Diagnosis(False, "wrong", rule, "unknown", None, problem.symptom, where,
+                     f"wrong: {problem.explanation}", problem.fix)
 
 
 def cannot_run(rule: str, symptom: str, reason: str) -> Diagnosis:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 import attempts_ch1  # noqa: E402,F401  (each module records its attempts)
 import attempts_ch2  # noqa: E402,F401
 import attempts_ch3_6  # noqa: E402,F401
+import attempts_ch4_functions  # noqa: E402,F401
 import attempts_generic  # noqa: E402,F401  (last: it reads the others)
 from attempts_base import ATTEMPTS  # noqa: E402
 
