@@ -242,3 +242,34 @@ def load_ipython_extension(ipython) -> None:
         run_cell(line, cell, ipython.user_ns)
 
     ipython.register_magic_function(mxnet, magic_kind="cell", magic_name="mxnet")
+
+
+# ---------------------------------------------------------------------- the web page
+def hide_magic_lines(app, doctree) -> None:
+    """Sphinx ``doctree-read`` hook: drop the ``%%mxnet NAME [--keep a,b]`` line from the
+    code a reader sees on the book's pages, which then show MXNet's code only. The
+    notebooks (and the learner editions) keep the line: it is what runs the cell.
+
+    Examples:
+        >>> from docutils import nodes
+        >>> page = nodes.section()
+        >>> page += nodes.literal_block("", "%%mxnet ch0_demo --keep a\\na = 1\\nprint(a)")
+        >>> page += nodes.literal_block("", "b = 2")
+        >>> hide_magic_lines(None, page)
+        >>> [block.astext() for block in page.findall(nodes.literal_block)]
+        ['a = 1\\nprint(a)', 'b = 2']
+    """
+    from docutils import nodes
+
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext()
+        if text.startswith("%%mxnet"):
+            body = text.split("\n", 1)[1] if "\n" in text else ""
+            block[:] = [nodes.Text(body)]
+            block.rawsource = body
+
+
+def setup(app) -> dict:
+    """``smgrad.mxnet_cells`` as a Sphinx extension (``_config.yml``): hides the magic."""
+    app.connect("doctree-read", hide_magic_lines)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

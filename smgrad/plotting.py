@@ -1,4 +1,12 @@
-"""Figures the chapters share. Needs matplotlib (imported when a function is called)."""
+"""Figures the chapters share, and the book's one figure style. Needs matplotlib
+(imported when a function is called).
+
+A figure is drawn at :data:`FIGURE_WIDTH` inches, the width of the book's text column
+at 100 dpi, so a font size in points is the size the reader sees at the page width; on
+a phone the whole figure is scaled down by the same factor. :func:`use_book_style`
+sets the sizes, :func:`smallest_text_px` measures what a reader would see, and
+``tests/test_plotting.py`` fails on a chapter figure whose text is too small.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,76 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["jacobian_heatmap", "compare_bars"]
+__all__ = ["jacobian_heatmap", "compare_bars", "use_book_style", "smallest_text_px",
+           "BOOK_STYLE", "DPI", "FIGURE_WIDTH", "PAGE_WIDTH_PX", "PHONE_WIDTH_PX",
+           "MIN_TEXT_PX"]
+
+# The text column of a chapter page in a 1280 px window, and on a 390 px phone (less
+# the page's margins): the widths at which a figure is shown.
+PAGE_WIDTH_PX = 650
+PHONE_WIDTH_PX = 358
+# The smallest text height, in CSS pixels, that a reader should have to read: at the
+# page width, and on the phone (where pinch-zoom is one gesture away).
+MIN_TEXT_PX = {"page": 11.0, "phone": 6.0}
+DPI = 100
+FIGURE_WIDTH = PAGE_WIDTH_PX / DPI  # inches: drawn at the width it is shown at
+BOOK_STYLE = {
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "figure.figsize": (FIGURE_WIDTH, 0.6 * FIGURE_WIDTH),
+    "font.size": 11.0,
+    "axes.titlesize": 11.5,
+    "axes.labelsize": 11.0,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
+    "legend.fontsize": 10.5,
+    "figure.titlesize": 12.0,
+}
+
+
+def use_book_style() -> None:
+    """Set matplotlib's defaults to the book's figure style (:data:`BOOK_STYLE`).
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from smgrad.plotting import use_book_style, FIGURE_WIDTH
+        >>> use_book_style()
+        >>> matplotlib.rcParams["figure.figsize"][0] == FIGURE_WIDTH
+        True
+    """
+    import matplotlib
+
+    matplotlib.rcParams.update(BOOK_STYLE)
+
+
+def smallest_text_px(fig, shown_width_px: float = PAGE_WIDTH_PX) -> float:
+    """The height, in CSS pixels, of the smallest visible text of ``fig`` when the
+    figure is shown ``shown_width_px`` wide (an image is scaled down to fit its column,
+    never up). ``inf`` for a figure without text.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from smgrad.plotting import smallest_text_px
+        >>> fig = plt.figure(figsize=(6.5, 3), dpi=100)
+        >>> _ = fig.text(0.5, 0.5, "small", fontsize=7.2)
+        >>> round(smallest_text_px(fig, 650), 1)       # 7.2 pt at 100 dpi: 10 px
+        10.0
+        >>> round(smallest_text_px(fig, 325), 1)       # shown at half the width
+        5.0
+        >>> plt.close("all")
+    """
+    if shown_width_px <= 0:
+        raise ValueError(f"shown_width_px must be positive, got {shown_width_px}")
+    drawn_px = fig.get_figwidth() * fig.dpi
+    scale = min(1.0, shown_width_px / drawn_px)
+    sizes = [text.get_fontsize() * fig.dpi / 72 * scale
+             for text in fig.findobj(lambda a: hasattr(a, "get_fontsize")
+                                     and hasattr(a, "get_text"))
+             if text.get_visible() and text.get_text().strip()]
+    return float(min(sizes, default=float("inf")))
 
 
 def jacobian_heatmap(jacobian: np.ndarray, ax=None, title: Optional[str] = None,
