@@ -21,15 +21,16 @@ PYTEST_OWN_TARGETS := --ignore=tests/browser --ignore=tests/learner
 # matplotlib's first import on a machine prints a font-cache notice to stderr, which a
 # notebook would store (and nbval compare): build the cache outside any notebook.
 MPL_CACHE = $(PY) -c "import matplotlib.pyplot"
-# MathJax 3 is served by the book itself (math renders with no network): npm installs it
-# into .mathjax/html/_static/mathjax/, which _config.yml copies into _build/html/.
-MATHJAX_VERSION := 3.2.2
-MATHJAX_STAMP   := .mathjax/.installed-$(MATHJAX_VERSION)
+# KaTeX typesets the math when the book is built (_ext/katex_math.py): npm installs it
+# into .katex/: node runs .katex/katex.min.js during the build, and _config.yml copies
+# .katex/html/ (its CSS and fonts, under _static/katex/) into _build/html/.
+KATEX_VERSION := 0.16.22
+KATEX_STAMP   := .katex/.installed-$(KATEX_VERSION)
 # The browser test drives Debian's Chromium with Playwright (never `playwright install`).
 CHROMIUM      ?= /usr/bin/chromium
 STAMP_BROWSER := $(VENV)/.installed-browser
 # axe-core, the accessibility checker the browser test injects into every page, from npm
-# like MathJax: into tests/browser/node_modules/ (git-ignored, as every node_modules/).
+# like KaTeX: into tests/browser/node_modules/ (git-ignored, as every node_modules/).
 AXE_VERSION := 4.14.1
 AXE_STAMP   := tests/browser/node_modules/.installed-axe-core-$(AXE_VERSION)
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -54,14 +55,15 @@ $(STAMP_NP2): requirements-np2.txt pyproject.toml
 	$(PY_NP2) -m pip install --quiet -r requirements-np2.txt
 	touch $@
 
-$(MATHJAX_STAMP):
+$(KATEX_STAMP):
 	command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y npm; }
-	rm -rf .mathjax
-	npm install --prefix .mathjax/npm --no-save --no-package-lock --no-audit --no-fund mathjax@$(MATHJAX_VERSION)
-	mkdir -p .mathjax/html/_static
-	mv .mathjax/npm/node_modules/mathjax/es5 .mathjax/html/_static/mathjax
-	cp .mathjax/npm/node_modules/mathjax/LICENSE .mathjax/html/_static/mathjax/
-	rm -rf .mathjax/npm
+	rm -rf .katex
+	npm install --prefix .katex/npm --no-save --no-package-lock --no-audit --no-fund katex@$(KATEX_VERSION)
+	mkdir -p .katex/html/_static/katex
+	cp .katex/npm/node_modules/katex/dist/katex.min.js .katex/
+	cp -r .katex/npm/node_modules/katex/dist/katex.min.css .katex/npm/node_modules/katex/dist/fonts \
+	    .katex/npm/node_modules/katex/LICENSE .katex/html/_static/katex/
+	rm -rf .katex/npm
 	touch $@
 
 $(AXE_STAMP):
@@ -79,7 +81,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-book: $(STAMP) $(MATHJAX_STAMP) ## build the HTML book into _build/html (sets up .venv and MathJax)
+book: $(STAMP) $(KATEX_STAMP) ## build the HTML book into _build/html (sets up .venv and KaTeX)
 	$(VENV)/bin/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
@@ -108,7 +110,7 @@ test-no-mxnet: $(STAMP_NP2) ## run each chapter and learner edition in .venv-np2
 test-learner: $(STAMP) ## the learner editions (tests/learner): current, and their feedback right
 	$(PY) -m pytest tests/learner -q
 
-test-book: $(STAMP) $(MATHJAX_STAMP) ## rebuild _build/html from scratch, warnings as errors
+test-book: $(STAMP) $(KATEX_STAMP) ## rebuild _build/html from scratch, warnings as errors
 	rm -rf _build
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 
@@ -121,7 +123,7 @@ test-browser: test-book $(STAMP_BROWSER) $(CHROMIUM) $(AXE_STAMP) ## test-book a
 	$(PY) -m tools.make_pdf
 	$(PY) -m pytest tests/browser --require-book
 
-# Each page printed by Chromium once MathJax has typeset it, merged in toc order (no network).
+# Each page printed by Chromium (its math typeset at build time), merged in toc order (no network).
 pdf: book $(STAMP_BROWSER) $(CHROMIUM) ## the whole book as one PDF: _build/pdf/book.pdf (and _build/html/book.pdf)
 	$(PY) -m tools.make_pdf
 
@@ -144,11 +146,11 @@ bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environm
 	$(PY_NP2) benchmarks/bench_softmax.py
 	$(PY) benchmarks/bench_softmax.py
 
-clean: ## remove _build and test caches; keeps .venv, .venv-np2, .mathjax
+clean: ## remove _build and test caches; keeps .venv, .venv-np2, .katex
 	rm -rf _build .pytest_cache .hypothesis
-	find . \( -path ./.git -o -path ./$(VENV) -o -path ./$(VENV_NP2) -o -path ./.mathjax \) -prune \
+	find . \( -path ./.git -o -path ./$(VENV) -o -path ./$(VENV_NP2) -o -path ./.katex \) -prune \
 	    -o -name __pycache__ -type d -prune -exec rm -rf {} +
-	@echo "kept .venv, .venv-np2, .mathjax and tests/browser/node_modules: make distclean removes them"
+	@echo "kept .venv, .venv-np2, .katex and tests/browser/node_modules: make distclean removes them"
 
-distclean: clean ## clean, then remove .venv, .venv-np2, .mathjax, axe-core (make reinstalls them)
-	rm -rf $(VENV) $(VENV_NP2) .mathjax tests/browser/node_modules
+distclean: clean ## clean, then remove .venv, .venv-np2, .katex, axe-core (make reinstalls them)
+	rm -rf $(VENV) $(VENV_NP2) .katex tests/browser/node_modules

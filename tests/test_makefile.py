@@ -51,10 +51,10 @@ def test_help_is_the_default_goal():
 
 
 def test_clean_says_what_it_keeps_and_distclean_removes_it(help_lines):
-    assert re.search(r"keeps .*\.venv.*\.venv-np2.*\.mathjax", help_lines["clean"])
+    assert re.search(r"keeps .*\.venv.*\.venv-np2.*\.katex", help_lines["clean"])
     clean, distclean = make("-n", "clean"), make("-n", "distclean")
     assert not re.search(r"rm -rf [^\n]*\.venv", clean)
-    assert re.search(r"rm -rf \.venv \.venv-np2 \.mathjax", distclean)
+    assert re.search(r"rm -rf \.venv \.venv-np2 \.katex", distclean)
 
 
 def test_make_test_runs_every_test_target():

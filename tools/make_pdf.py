@@ -3,10 +3,9 @@
 Each page of the table of contents, in toc order, is opened from the built HTML
 (``_build/html``, as files: no server) in Debian's Chromium driven by Playwright, the
 same browser the browser test uses. Every request that would leave the disk is blocked,
-and any such request stops the tool. Once MathJax (served by the book itself) has
-typeset the page, the fonts and figures have loaded and the collapsed hints and
+and any such request stops the tool. Once the fonts and figures have loaded and the collapsed hints and
 solutions are opened (what sphinx-togglebutton does when a reader prints a page), the
-page is printed with the book's print CSS (``book/style/smgrad.css``: no navigation,
+page (its math typeset when the book was built) is printed with the book's print CSS (``book/style/smgrad.css``: no navigation,
 code wrapped). pypdf merges the pages, with one bookmark per page, and turns the links
 between pages into links inside the PDF; links to local files that are not in it are
 dropped, so no path of the machine that made it is left in the PDF.
@@ -42,20 +41,14 @@ FOOTER = ('<div style="font-size: 8px; width: 100%; margin: 0 15mm; color: #555;
           '<span>{title}</span><span><span class="pageNumber"></span> / '
           '<span class="totalPages"></span></span></div>')
 
-# After the load event: MathJax done, fonts and images loaded, toggles opened. Returns
-# what is wrong with the page (empty when it is ready to print).
+# After the load event: fonts and images loaded, toggles opened (the math is typeset
+# already, by KaTeX when the book was built). Returns what is wrong with the page (empty
+# when it is ready to print).
 READY_JS = """async () => {
   const problems = [];
-  if ([...document.scripts].some(s => /mathjax/i.test(s.src))) {
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      await MathJax.startup.promise;
-      const untypeset = [...document.querySelectorAll('.math')]
-        .filter(m => !m.querySelector('mjx-container')).length;
-      if (untypeset) problems.push(`${untypeset} equations not typeset by MathJax`);
-    } else {
-      problems.push('MathJax did not load');
-    }
-  }
+  const untypeset = [...document.querySelectorAll('.math')]
+    .filter(m => !m.querySelector('.katex')).length;
+  if (untypeset) problems.push(`${untypeset} equations not typeset (build the book again)`);
   // What sphinx-togglebutton does before printing: open hints, solutions, details.
   window.dispatchEvent(new Event('beforeprint'));
   document.querySelectorAll('details').forEach(d => { d.open = true; });
@@ -69,9 +62,9 @@ READY_JS = """async () => {
   await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
   // A display equation wider than the paper is set smaller rather than cut off (the
   // browser test reports the ones wider than a 1280 px window, for their chapter).
-  for (const eq of document.querySelectorAll('mjx-container[display="true"]')) {
-    const math = eq.querySelector(':scope > mjx-math') || eq;
-    const wide = math.getBoundingClientRect().width, room = eq.clientWidth;
+  for (const eq of document.querySelectorAll('.katex-display > .katex')) {
+    const html = eq.querySelector('.katex-html');
+    const wide = html.scrollWidth, room = html.clientWidth;
     if (room > 0 && wide > room) eq.style.fontSize = `${Math.floor(100 * room / wide)}%`;
   }
   return problems;

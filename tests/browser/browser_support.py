@@ -25,12 +25,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-# The slowest thing a page waits for is MathJax typesetting a long chapter.
+# The math is typeset when the book is built (KaTeX): a page waits for nothing but its
+# files.
 TIMEOUT_MS = 30_000
 # The theme's colour modes: pydata-sphinx-theme styles by <html data-theme="...">.
 COLOR_MODES = ("light", "dark")
 
-# Raw TeX that MathJax should have replaced: a $$ or an inline $...$ pair, \( \[ delimiters,
+# Raw TeX that KaTeX should have typeset: a $$ or an inline $...$ pair, \( \[ delimiters,
 # or a control word (\frac, \sum, ...). Code and typeset math are not searched.
 RAW_TEX = re.compile(r"\$\$|\$[^$\s][^$\n]{0,120}?\$|\\[(\[]|\\[A-Za-z]{2,}")
 
@@ -95,13 +96,15 @@ class Visit:
     failed_requests: list[str] = field(default_factory=list)
     bad_responses: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
-    mathjax: str = "not checked"
 
 
-def open_page(browser, base_url: str, path: str) -> Visit:
-    """Open ``base_url + path`` in a fresh context, block and record every request that
-    is not for 127.0.0.1 or a local file, and wait until the page (and MathJax, if it loads) is done."""
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+def open_page(browser, base_url: str, path: str, javascript: bool = True,
+              viewport: dict | None = None) -> Visit:
+    """Open ``base_url + path`` in a fresh context (with or without JavaScript), block
+    and record every request that is not for 127.0.0.1 or a local file, and wait until
+    the page has loaded and its fonts are ready."""
+    context = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block",
+                                  java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     visit = Visit(page=page, url=base_url + path)
@@ -135,8 +138,8 @@ def open_page(browser, base_url: str, path: str) -> Visit:
     page.on("response", on_response)
 
     page.goto(visit.url, wait_until="load")
-    visit.mathjax = wait_for_mathjax(page)
     page.wait_for_load_state("networkidle")
+    page.evaluate("async () => { await document.fonts.ready; }")
     return visit
 
 
@@ -145,16 +148,3 @@ def _is_local(url: str) -> bool:
     parts = urlsplit(url)
     return parts.hostname == "127.0.0.1" or parts.scheme == "file"
 
-
-def wait_for_mathjax(page) -> str:
-    """Wait until MathJax has typeset the page. Returns "typeset", or "no MathJax" for a
-    page that does not load it, or "MathJax failed to load" (its script is deferred, so
-    after the load event it has run, or failed)."""
-    if not page.evaluate("() => [...document.scripts].some(s => /mathjax/i.test(s.src))"):
-        return "no MathJax"
-    loaded = page.evaluate("""async () => {
-      if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return false;
-      await MathJax.startup.promise;
-      return true;
-    }""")
-    return "typeset" if loaded else "MathJax failed to load"

@@ -1,7 +1,9 @@
 """Every page of the toc, opened in headless Chromium from the built HTML.
 
 For each page: no console error, no failed request, no request that leaves 127.0.0.1,
-every image loaded, every equation typeset by MathJax (and no raw TeX left in the text),
+every image loaded, every equation typeset when the book was built (KaTeX's HTML, and its
+MathML for screen readers, in the page before any script runs; no math script; no raw TeX
+left in the text),
 every code cell and output of the notebook visible, hidden solutions hidden until clicked.
 Chapter pages also have working launch and download buttons, and the search page finds
 each page by a word of its text. Screenshots go to ``_build/screenshots/``.
@@ -18,34 +20,38 @@ import pytest
 from browser_support import RAW_TEX, math_in_source, notebook_json, open_page, toc_pages
 
 # Text nodes of the visible prose (not code, not typeset math), as [text, ...].
+# (No filter callback: the walk also runs in a page with JavaScript off.)
 VISIBLE_PROSE_JS = """() => {
   const root = document.querySelector('main') || document.body;
-  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
-    acceptNode(node) {
-      const el = node.parentElement;
-      if (!el || el.closest(skip) || !node.textContent.trim()) return NodeFilter.FILTER_REJECT;
-      return el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
-        ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
-    }});
+  const skip = 'pre, code, script, style, textarea, .katex, .highlight';
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const texts = [];
-  while (walker.nextNode()) texts.push(walker.currentNode.textContent);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip) || !node.textContent.trim()) continue;
+    if (el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}))
+      texts.push(node.textContent);
+  }
   return texts;
 }"""
 
+# Each .math element (inline or display) holds KaTeX's HTML (.katex-html) and its MathML
+# (<math> with the TeX as an annotation), which screen readers read; the KaTeX fonts
+# the page uses have loaded.
 MATH_JS = """() => {
   const maths = [...document.querySelectorAll('.math')];
-  const untypeset = maths.filter(m => !m.querySelector('mjx-container'))
-                         .map(m => m.textContent.trim().slice(0, 100));
-  const containers = document.querySelectorAll('mjx-container').length;
-  const broken = [];
-  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
-    for (const item of MathJax.startup.document.math) {
-      const mml = MathJax.startup.toMML(item.root);
-      if (/<merror|mathcolor="red"/.test(mml)) broken.push(item.math.slice(0, 100));
-    }
-  }
-  return {maths: maths.length, untypeset, containers, broken};
+  const tex = m => (m.querySelector('annotation[encoding="application/x-tex"]')
+                    || m).textContent.trim().slice(0, 100);
+  return {
+    maths: maths.length,
+    untypeset: maths.filter(m => !m.querySelector('.katex .katex-html')).map(tex),
+    noMathML: maths.filter(m => !m.querySelector('.katex-mathml math semantics')).map(tex),
+    broken: [...document.querySelectorAll('.katex-error, .math [style*="color:#cc0000"]')]
+      .map(e => (e.getAttribute('title') || e.textContent).slice(0, 100)),
+    mathScripts: [...document.scripts].map(s => s.src).filter(src => /mathjax|katex/i.test(src)),
+    fonts: [...document.fonts].filter(f => f.family.startsWith('KaTeX'))
+      .map(f => [f.family, f.status]),
+  };
 }"""
 
 CELLS_JS = """() => {
@@ -113,30 +119,33 @@ def test_every_image_loads(visits, toc_page):
     assert broken == []
 
 
-def test_math_is_typeset_by_mathjax(visits, toc_page, book_src):
-    visit = visits(toc_page)
-    math = visit.page.evaluate(MATH_JS)
-    if math["maths"]:
-        assert visit.mathjax == "typeset"
-    if math_in_source(book_src, toc_page):
+def _check_math(math: dict, has_math: bool) -> None:
+    if has_math:
         assert math["maths"] > 0, "the source has math, the page has no .math element"
-        assert math["containers"] >= math["maths"], "fewer mjx-container than equations"
-    assert math["untypeset"] == [], "equations MathJax did not typeset"
-    assert math["broken"] == [], "TeX errors or undefined macros"
+        loaded = {family for family, status in math["fonts"] if status == "loaded"}
+        assert "KaTeX_Main" in loaded, f"KaTeX's fonts did not load: {math['fonts']}"
+    assert math["untypeset"] == [], "equations not typeset when the book was built"
+    assert math["noMathML"] == [], "equations without MathML for screen readers"
+    assert math["broken"] == [], "TeX that KaTeX could not render"
+    assert math["mathScripts"] == [], "the math is typeset already: no math script"
+
+
+def test_math_is_typeset_when_the_book_is_built(visits, toc_page, book_src):
+    visit = visits(toc_page)
+    _check_math(visit.page.evaluate(MATH_JS), math_in_source(book_src, toc_page))
     assert _raw_tex(visit.page.evaluate(VISIBLE_PROSE_JS)) == [], "raw TeX in the text"
 
 
-def test_math_renders_when_opened_from_disk(browser, html_dir, toc_page, book_src):
-    """The built book opened as files (file://, no server, no network) typesets its math."""
-    visit = open_page(browser, html_dir.as_uri() + "/", f"{toc_page}.html")
+def test_math_shows_from_disk_with_no_script(browser, html_dir, toc_page, book_src):
+    """The built book opened as files (file://, no server, no network), with JavaScript
+    off: the math is in the HTML, typeset, with its fonts."""
+    visit = open_page(browser, html_dir.as_uri() + "/", f"{toc_page}.html", javascript=False)
     try:
         assert visit.outside_requests == [], "requests that leave the disk (blocked)"
-        assert visit.console_errors == [] and visit.page_errors == []
-        math = visit.page.evaluate(MATH_JS)
-        if math_in_source(book_src, toc_page):
-            assert visit.mathjax == "typeset"
-            assert math["containers"] >= math["maths"] > 0
-        assert math["untypeset"] == [] and math["broken"] == []
+        # With JavaScript off, Chromium refuses the scripts (as "csp"), nothing else.
+        assert [r for r in visit.failed_requests if not r.endswith(": csp")] == []
+        _check_math(visit.page.evaluate(MATH_JS), math_in_source(book_src, toc_page))
+        assert _raw_tex(visit.page.evaluate(VISIBLE_PROSE_JS)) == [], "raw TeX in the text"
     finally:
         visit.page.context.close()
 
@@ -226,7 +235,7 @@ def _search_word(page) -> str:
         .find(p => p.innerText.trim().split(/\\s+/).length >= 8);
       if (!p) return '';
       const copy = p.cloneNode(true);
-      copy.querySelectorAll('code, .math, mjx-container').forEach(el => el.remove());
+      copy.querySelectorAll('code, .math, .katex').forEach(el => el.remove());
       return copy.textContent;
     }""")
     words = sorted(set(re.findall(r"\b[A-Za-z]{6,}\b", text)), key=lambda w: (-len(w), w))
@@ -281,8 +290,6 @@ def test_no_page_loads_anything_from_the_network(html_dir: Path, book_src: Path)
     assert pages <= built, "toc pages missing from the build"
     found = []
     for path in sorted(html_dir.rglob("*.html")):
-        if "_static/mathjax" in path.as_posix():
-            continue
         parser = _NetworkRefs()
         parser.feed(path.read_text(encoding="utf-8"))
         found += [f"{path.relative_to(html_dir)}: {ref}" for ref in parser.found]
@@ -291,5 +298,6 @@ def test_no_page_loads_anything_from_the_network(html_dir: Path, book_src: Path)
                 encoding="utf-8", errors="replace")):
             found.append(f"{path.relative_to(html_dir)}: url({url})")
     assert found == []
-    assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file(), \
-        "MathJax is not in the build (make installs it into .mathjax/)"
+    katex = html_dir / "_static" / "katex"
+    assert (katex / "katex.min.css").is_file() and list(katex.glob("fonts/KaTeX_Main-*.woff2")), \
+        "KaTeX's CSS and fonts are not in the build (make installs them into .katex/)"

@@ -2,7 +2,7 @@
 browser test's window, ``browser_support.VIEWPORT``):
 
 * no display equation is wider than the column it is set in (split a long one with
-  ``aligned``);
+  ``aligned``), or cut at its top or bottom;
 * no block of code or output is wider than its box (it would scroll sideways), and no
   line of one is longer than 80 columns (the book's limit for a line of code).
 
@@ -16,20 +16,18 @@ from browser_support import VIEWPORT
 
 MAX_COLUMNS = 80
 
-EQUATIONS_JS = """() => {
-  const tex = new Map();
-  if (window.MathJax && MathJax.startup && MathJax.startup.document) {
-    for (const item of MathJax.startup.document.math) {
-      if (item.typesetRoot) tex.set(item.typesetRoot, item.math);
-    }
-  }
-  return [...document.querySelectorAll('article.bd-article mjx-container[display="true"]')]
-    .map(c => {
-      const math = c.querySelector(':scope > mjx-math') || c;
-      return {tex: (tex.get(c) || c.textContent).trim().replace(/\\s+/g, ' '),
-              width: math.getBoundingClientRect().width, room: c.clientWidth};
-    }).filter(eq => eq.room > 0);
-}"""
+# A display equation is KaTeX's .katex-display; its drawing (.katex-html) scrolls
+# sideways when it is wider than the column (KaTeX's CSS), and could be cut at the top or
+# bottom (overflow-y hidden). The TeX is read from its MathML annotation.
+DISPLAYS = "article.bd-article .katex-display"
+EQUATIONS_JS = """() => [...document.querySelectorAll('article.bd-article .katex-display')]
+  .map((d, index) => {
+    const html = d.querySelector('.katex-html');
+    const tex = d.querySelector('annotation[encoding="application/x-tex"]');
+    return {index, tex: (tex ? tex.textContent : d.textContent).trim().replace(/\\s+/g, ' '),
+            width: html.scrollWidth, room: html.clientWidth,
+            height: html.scrollHeight, shown: html.clientHeight};
+  }).filter(eq => eq.room > 0)"""
 
 CODE_JS = """() => [...document.querySelectorAll('article.bd-article pre')].map(pre => {
   const cell = pre.closest('div.cell');
@@ -50,9 +48,34 @@ def _where(block: dict) -> str:
 def test_display_equations_fit_the_page(visits, toc_page):
     page = visits(toc_page).page
     assert page.viewport_size["width"] == VIEWPORT["width"] == 1280
+    equations = page.evaluate(EQUATIONS_JS)
     too_wide = [f"{eq['width']:.0f} px in {eq['room']} px: {eq['tex'][:90]}"
-                for eq in page.evaluate(EQUATIONS_JS) if eq["width"] > eq["room"] + 0.5]
+                for eq in equations if eq["width"] > eq["room"] + 0.5]
     assert too_wide == []
+    cut = [f"{eq['height']:.0f} px tall, {eq['shown']} px shown: {eq['tex'][:90]}"
+           for eq in equations if eq["height"] > eq["shown"] + 0.5 and _cut(page, eq["index"])]
+    assert cut == [], "equations cut at the top or bottom"
+
+
+def _cut(page, index: int) -> bool:
+    """Whether the equation looks different once nothing in it is clipped. (KaTeX's
+    invisible struts make its box taller than the glyphs: only the pixels can tell.)"""
+    display = page.locator(DISPLAYS).nth(index)
+    display.scroll_into_view_if_needed()
+    box = display.bounding_box()
+    if box is None:
+        return False
+    clip = {"x": box["x"], "y": max(0, box["y"] - 20), "width": box["width"],
+            "height": box["height"] + 40}
+    clipped = page.screenshot(clip=clip)
+    page.evaluate("([sel, i]) => document.querySelectorAll(sel)[i]"
+                  ".querySelector('.katex-html').style.overflow = 'visible'", [DISPLAYS, index])
+    try:
+        whole = page.screenshot(clip=clip)
+    finally:
+        page.evaluate("([sel, i]) => document.querySelectorAll(sel)[i]"
+                      ".querySelector('.katex-html').style.overflow = ''", [DISPLAYS, index])
+    return clipped != whole
 
 
 def test_no_code_scrolls_sideways(visits, toc_page):

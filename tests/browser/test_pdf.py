@@ -3,7 +3,7 @@ toc in Chromium and merges them into ``_build/pdf/book.pdf``, copied to
 ``_build/html/book.pdf``, where the intro links to it).
 
 The PDF has every page of the toc, in order, each under its title (a bookmark, and the
-title in its text); its math is typeset by MathJax (text in MathJax's fonts, and no raw
+title in its text); its math is typeset (text in KaTeX's fonts, and no raw
 TeX in the prose: code, in the monospace font, is not searched); it has every figure of
 every chapter; and it has no link to the machine that made it.
 """
@@ -45,7 +45,7 @@ def pdf_path(html_dir: Path) -> Path:
 def pdf(pdf_path: Path, pytestconfig: pytest.Config):
     """The PDF read once: its outline ``[(title, first page index)]`` and, per page,
     the text in proportional fonts (prose), in monospace fonts (code), and how many
-    characters are in MathJax's fonts (typeset math)."""
+    characters are in KaTeX's fonts (typeset math)."""
     if not pytestconfig.getoption("--require-book"):  # plain pytest, no requirements-browser
         pytest.importorskip("pypdf", reason="pypdf is not installed here: run `make "
                             "test-browser` (it installs requirements-browser.txt into .venv)")
@@ -64,7 +64,7 @@ def pdf(pdf_path: Path, pytestconfig: pytest.Config):
             name = str(font.get("/BaseFont", ""))
             descriptor = font.get("/FontDescriptor")
             family = str(descriptor.get_object().get("/FontFamily", "")) if descriptor else ""
-            if family.startswith("MathJax") or name.startswith("/MJX"):
+            if "KaTeX_" in name or family.startswith("KaTeX"):
                 found["math"] += len(text.strip())
             elif "Mono" in name:
                 found["code"].append(text)
@@ -112,7 +112,7 @@ def test_no_page_has_raw_tex(pdf):
 
 
 def test_math_is_typeset(pdf, book_src):
-    """Every page whose source has math has typeset math (MathJax's fonts) in the PDF."""
+    """Every page whose source has math has typeset math (KaTeX's fonts) in the PDF."""
     ranges = _page_ranges(pdf, book_src)
     untypeset = [page for page in toc_pages(book_src) if math_in_source(book_src, page)
                  and sum(pdf["pages"][i]["math"] for i in ranges[page]) == 0]
