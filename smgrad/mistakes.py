@@ -48,7 +48,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._arrays import Axis, Layout, float_pair
-from .derivatives import _FULL_JACOBIAN_LIMIT, softmax_jacobian
+from .derivatives import MAX_JACOBIAN_ENTRIES, softmax_jacobian
 from .forward import softmax
 
 __all__ = [
@@ -266,7 +266,7 @@ def _flattened_jacobian(probs: object, grad_out: object
     """``(s, g, J̃)``: the inputs as arrays, and one Jacobian ``diag(f) - f fᵀ`` for the
     whole batch flattened into ``f``; refuses past 2**26 entries."""
     s, g = float_pair(probs, grad_out, "probs", "grad_out")
-    if s.size ** 2 > _FULL_JACOBIAN_LIMIT:  # as softmax_jacobian(full=True)
+    if s.size ** 2 > MAX_JACOBIAN_ENTRIES:  # as softmax_jacobian(full=True)
         raise ValueError(f"probs has {s.size} entries, so its flattened Jacobian would "
                          f"have {s.size ** 2}; this re-created mistake is for small "
                          f"examples")
