@@ -495,9 +495,10 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
     symptoms = set()
     for outcome, expected, probe in zip(theirs, right, probes):
         found = _problem(outcome, expected.value)
-        if found is not None and not (found[0] == "wrong values" in symptoms):
-            symptoms.add(found[0])              # wrong values: the first probe only
-            groups.setdefault(found[1], []).append(probe.label)
+        if found is None or (found[0] == "wrong values" and "wrong values" in symptoms):
+            continue                            # wrong values: the first probe only
+        symptoms.add(found[0])
+        groups.setdefault(found[1], []).append(probe.label)
     symptom = ("returned None" if symptoms == {"returned None"}
                else next(k for k in _SYMPTOM_ORDER if k in symptoms))
     if symptom == "returned None":
