@@ -195,11 +195,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     args = _parser().parse_args(argv)
     verdict = check_in_child(args.target, args.rule, args.timeout)
+    for stream in (sys.stdout, sys.stderr):   # ⟨g, s⟩ on a console that cannot show it
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.json:
         fields = {"target": args.target, **dataclasses.asdict(verdict)}
         if args.hide_fix:
             del fields["fix"]
-        print(json.dumps(fields, ensure_ascii=False))
+        print(json.dumps(fields))
     elif verdict.status == "cannot run":
         print(verdict.message, file=sys.stderr)
     else:
