@@ -100,8 +100,9 @@ class Diagnosis(WrappedRepr):
     wrong: it returns the correct gradient with its sign flipped: a step along it
       would increase the loss (the minus sign belongs to the update, x -= lr * grad,
       not to the gradient).
-    >>> print(d.fix)
-    remove the extra minus sign; the right rule is grad_x = s * (g - (g * s).sum(axis, keepdims=True))
+    >>> print(smgrad.printing.wrap(d.fix))       # the solution: shown only when asked
+    remove the extra minus sign; the right rule is grad_x = s * (g - (g *
+      s).sum(axis, keepdims=True))
     """
 
     ok: bool
