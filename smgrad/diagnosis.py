@@ -478,8 +478,7 @@ def _problem(outcome: _Outcome, expected: np.ndarray) -> Optional[tuple[str, str
     value = outcome.value
     if value.shape != expected.shape:
         return "wrong shape", (f"it returned shape {value.shape} for inputs of shape "
-                               f"{expected.shape}: a gradient has one entry per input "
-                               f"entry")
+                               f"{expected.shape}")
     if not np.all(np.isfinite(value)):
         where = _worst_index(value, expected)
         return "not finite", f"it returned {float(value[where])} at index {where}"
@@ -509,6 +508,8 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
         lead = ("its values match neither the correct gradient nor a known mistake: "
                 if symptom == "wrong values" else "")
         message = "wrong: " + lead + "; ".join(parts)
+        if "wrong shape" in symptoms:
+            message += " (a gradient has one entry per input entry)"
     return Diagnosis(False, "wrong", rule.name, "unknown", None, symptom, where, message,
                      rule.formula)
 

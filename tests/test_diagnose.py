@@ -810,6 +810,7 @@ def test_wrong_shape_is_reported_with_both_shapes():
     result = smgrad.diagnose(per_row)
     assert result.mistake == "unknown" and result.symptom == "wrong shape"
     assert "returned shape (3,) for inputs of shape (3, 5)" in result.message
+    assert result.message.count("a gradient has one entry per input entry") == 1
     assert result.where == "probe 0 (batch 3 × classes 5)"
 
 
