@@ -16,7 +16,6 @@ import doctest
 import importlib.util
 
 import pytest
-from _pytest.doctest import DoctestItem
 
 # option flag -> (module, its name in messages, the mark of the tests that need it)
 OPTIONAL = {
@@ -28,9 +27,10 @@ OPTIONAL = {
 
 def packages_needed(item: pytest.Item) -> list[tuple[str, str, object]]:
     """What the doctest ``item`` needs, from its examples' ``NEEDS_*`` flags."""
-    if not isinstance(item, DoctestItem) or item.dtest is None:
+    test = getattr(item, "dtest", None)  # a doctest item's doctest.DocTest
+    if test is None:
         return []
-    flags = {flag for example in item.dtest.examples
+    flags = {flag for example in test.examples
              for flag, on in example.options.items() if on and flag in OPTIONAL}
     return [OPTIONAL[flag] for flag in sorted(flags)]
 

@@ -15,7 +15,7 @@ import pytest
 from browser_support import notebook_json, source_file, toc_pages
 
 from tools import colab
-from tools.sources import launch_urls
+from tools.sources import launch_urls, repository
 
 
 def _requirement_lines(path: Path) -> list[str]:
@@ -66,11 +66,10 @@ def _learner_urls(book_src: Path, chapter: str) -> dict[str, str]:
     return launch_urls(f"exercises/{chapter}.ipynb", book_src / "_config.yml")
 
 
-def _repository_file(link: str, book_config: dict) -> str:
+def _repository_file(link: str, config: Path) -> str:
     """The file of the repository that a Binder or Colab link opens (its path from the
     repository's root), read from the link itself."""
-    repo = book_config["repository"]["url"].rstrip("/")
-    branch = book_config["repository"]["branch"]
+    repo, branch = repository(config)
     owner_name = repo.removeprefix("https://github.com/")
     parts = urlsplit(link)
     if parts.netloc == "mybinder.org":
@@ -82,7 +81,7 @@ def _repository_file(link: str, book_config: dict) -> str:
     return unquote(parts.path.removeprefix(prefix))
 
 
-def test_chapter_links_to_its_learner_edition(visits, notebook_page, book_src, book_config):
+def test_chapter_links_to_its_learner_edition(visits, notebook_page, book_src):
     """A chapter with exercises links to ``exercises/<chapter>.ipynb`` on Binder and on
     Colab, and each link, followed to the repository, opens a learner edition that is in
     the working tree (a notebook with the same exercises, no solution)."""
@@ -96,7 +95,7 @@ def test_chapter_links_to_its_learner_edition(visits, notebook_page, book_src, b
     missing = {name: url for name, url in expected.items() if url not in links}
     assert missing == {}, "no visible link to the learner edition on " + ", ".join(missing)
     for name, url in expected.items():
-        path = _repository_file(url, book_config)
+        path = _repository_file(url, book_src / "_config.yml")
         assert path == f"exercises/{chapter}.ipynb"
         target = book_src / path
         assert target.is_file(), f"the {name} link opens {path}, which is not in the repository"
