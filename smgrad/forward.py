@@ -9,6 +9,11 @@ For a row ``x`` of ``n`` logits (the entries along ``axis``)::
 Subtracting the maximum changes nothing mathematically (softmax is invariant to adding
 a constant to every logit) but keeps every ``exp`` argument ≤ 0, so nothing overflows.
 
+The logarithmic forms are accurate to a few ulps, relative, even when one logit dominates:
+the sum ``Σ_j exp(x_j - m)`` holds the largest logit's ``exp(0) = 1``, and its log is
+computed as ``log1p`` of the other terms (see :mod:`smgrad._rows`), so that
+``logsumexp([0, -40])`` is ``e⁻⁴⁰`` (4.2e-18), not 0 as ``log(1 + e⁻⁴⁰)`` would give.
+
 Special values, the same as PyTorch:
 
 * a ``-inf`` logit gets probability exactly 0 (a mask);
@@ -73,6 +78,9 @@ def log_softmax(x: object, axis: Axis = -1) -> np.ndarray:
         array([-2.40760596, -1.40760596, -0.40760596])
         >>> log_softmax(np.array([0.0, -800.0]))  # log(softmax(x)) would give -inf
         array([   0., -800.])
+        >>> top = log_softmax(np.array([0.0, -40.0]))[0]  # -log(1 + e⁻⁴⁰), not 0
+        >>> bool(abs(top + 4.2483542552915890e-18) < 1e-32)
+        True
     """
     x = as_float_array(x, "x")
     layout = Layout.of(x, axis)
