@@ -8,7 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Made by make, pip, pytest or a build, not part of the repository (see .gitignore).
 GENERATED = {".git", ".venv", ".venv-np2", ".katex", ".hypothesis", ".pytest_cache",
-             "_build", "__pycache__", "node_modules", ".ipynb_checkpoints"}
+             "_build", "__pycache__", "node_modules", ".ipynb_checkpoints",
+             "build"}
 
 
 def layout_section() -> str:
