@@ -15,27 +15,28 @@ Modules, one per concept (each ``smgrad.<name>`` is the module ``smgrad/<name>.p
 functions they hold are imported from ``smgrad`` itself): ``forward`` (softmax,
 log_softmax, logsumexp), ``derivatives`` (Jacobians, VJPs, JVPs), ``losses``
 (cross-entropy and its gradient), ``check`` (finite differences), ``printing`` (stable
-printing of round-off), ``mistakes`` (the learners' wrong rules), ``diagnose`` (a module
-you can call: ``smgrad.diagnose(fn)``), ``autograd`` (a tiny reverse-mode engine whose
-softmax backward is ``softmax_vjp``). Imported on first use, so that ``import smgrad``
-needs only numpy: ``frameworks`` (the same computations in PyTorch and MXNet),
-``plotting`` (matplotlib figures), ``mxnet_cells`` (the book's ``%%mxnet`` cells),
-``feedback`` (the exercises' check cells).
+printing of round-off), ``mistakes`` (the catalogue of learners' wrong rules),
+``diagnosis`` (the judge: ``smgrad.diagnose(fn, rule)`` returns a ``Diagnosis``),
+``autograd`` (a tiny reverse-mode engine whose softmax backward is ``softmax_vjp``).
+Imported on first use, so that ``import smgrad`` needs only numpy: ``frameworks`` (the
+same computations in PyTorch and MXNet), ``plotting`` (matplotlib figures),
+``mxnet_cells`` (the book's ``%%mxnet`` cells), ``feedback`` (the exercises' check
+cells), ``cli`` (the console script, ``smgrad diagnose FILE:FUNC``).
 """
 
 import importlib as _importlib
 
-from . import autograd, check, derivatives, diagnose, forward, losses, mistakes, printing
+from . import autograd, check, derivatives, diagnosis, forward, losses, mistakes, printing
 from .check import GradcheckResult, gradcheck, numerical_jacobian, numerical_vjp
 from .derivatives import log_softmax_vjp, softmax_jacobian, softmax_jvp, softmax_vjp
-from .diagnose import Diagnosis
+from .diagnosis import Diagnosis, diagnose
 from .forward import log_softmax, logsumexp, softmax
 from .losses import cross_entropy, cross_entropy_grad
 
 __version__ = "0.1.0"
 
 # Modules imported when first used (PEP 562): what they import stays out of `import smgrad`.
-_LAZY_MODULES = ("feedback", "frameworks", "mxnet_cells", "plotting")
+_LAZY_MODULES = ("cli", "feedback", "frameworks", "mxnet_cells", "plotting")
 
 __all__ = [
     "softmax", "log_softmax", "logsumexp",
@@ -43,7 +44,8 @@ __all__ = [
     "cross_entropy", "cross_entropy_grad",
     "numerical_jacobian", "numerical_vjp", "gradcheck", "GradcheckResult",
     "diagnose", "Diagnosis",
-    "autograd", "check", "derivatives", "forward", "losses", "mistakes", "printing",
+    "autograd", "check", "derivatives", "diagnosis", "forward", "losses", "mistakes",
+    "printing",
     *_LAZY_MODULES,
 ]
 

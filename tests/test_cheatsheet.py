@@ -111,7 +111,7 @@ def _console_commands() -> list[str]:
 
 def test_cheatsheet_shell_commands_exit_as_it_says(tmp_path: Path) -> None:
     commands = _console_commands()
-    assert commands and all(c.startswith("python -m smgrad.diagnose ") for c in commands)
+    assert commands and all(c.startswith("smgrad diagnose ") for c in commands)
     (tmp_path / "right.py").write_text(
         "import numpy as np\n"
         "def function(probs, grad_out):\n"
@@ -123,10 +123,10 @@ def test_cheatsheet_shell_commands_exit_as_it_says(tmp_path: Path) -> None:
         "def function(probs, grad_out):\n    return probs * (1 - probs) * grad_out\n"
         "def ce_backward(logits, targets):\n    return -targets / len(logits)\n")
     for command in commands:
-        args = command.split()[3:]          # after "python -m smgrad.diagnose"
+        args = command.split()[2:]          # after "smgrad diagnose"
         target = args[0].split(":")[1]
         for module, code in (("right", 0), ("wrong", 1), ("missing", 2)):
-            run = subprocess.run([sys.executable, "-m", "smgrad.diagnose",
+            run = subprocess.run([sys.executable, "-m", "smgrad", "diagnose",
                                   f"{tmp_path / module}.py:{target}", *args[1:]],
                                  capture_output=True, text=True, timeout=120)
             assert run.returncode == code, (command, module, run.stdout, run.stderr)

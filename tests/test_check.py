@@ -198,10 +198,10 @@ def test_gradcheck_nan_and_empty_inputs():
 # --- the comparison helper shared with diagnose and feedback ----------------------------
 
 def test_one_comparison_helper_and_one_place_for_tolerances():
-    from smgrad import _compare, check, diagnose, feedback
+    from smgrad import _compare, check, diagnosis, feedback
 
-    assert check.compare is diagnose.compare is feedback.compare is _compare.compare
-    assert diagnose.tolerance is feedback.tolerance is _compare.tolerance
+    assert check.compare is diagnosis.compare is feedback.compare is _compare.compare
+    assert diagnosis.tolerance is feedback.tolerance is _compare.tolerance
     assert _compare.tolerance(np.float64) == (check.gradcheck.__kwdefaults__["rtol"],
                                               check.gradcheck.__kwdefaults__["atol"])
 

@@ -18,8 +18,8 @@ PUBLIC_MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.start
 
 
 def test_the_package_has_its_modules():
-    assert {"forward", "derivatives", "losses", "autograd", "check", "diagnose",
-            "mistakes", "printing", "frameworks", "plotting"} <= set(PUBLIC_MODULES)
+    assert {"forward", "derivatives", "losses", "autograd", "check", "diagnosis",
+            "mistakes", "cli", "printing", "frameworks", "plotting"} <= set(PUBLIC_MODULES)
 
 
 def run_fresh(code: str) -> str:
@@ -70,7 +70,8 @@ def test_unknown_attribute_is_an_attribute_error():
 def test_import_smgrad_stays_light():
     """``import smgrad`` imports numpy only: no framework, no plotting, no notebook
     machinery, and none of the modules imported on first use."""
-    lazy = [f"smgrad.{n}" for n in ("frameworks", "plotting", "mxnet_cells", "feedback")]
+    lazy = [f"smgrad.{n}" for n in ("frameworks", "plotting", "mxnet_cells", "feedback",
+                                    "cli")]
     heavy = ["torch", "mxnet", "matplotlib", "IPython", "scipy"]
     code = (f"import sys, smgrad; print(sorted(m for m in {heavy + lazy!r} "
             f"if m in sys.modules))")
@@ -79,7 +80,7 @@ def test_import_smgrad_stays_light():
 
 # The modules whose public functions show an example (run by ``--doctest-modules``).
 WITH_EXAMPLES = ["forward", "derivatives", "losses", "autograd", "frameworks", "plotting",
-                 "printing"]
+                 "printing", "mistakes", "diagnosis"]
 
 
 def public_callables(module):
