@@ -297,13 +297,13 @@ register(Exercise(
     phrases=("`grad_shifted`", "$\\mathbf 1^\\top J = 0$", "`(3,)`",
              "$g = 2 g_0 + 5 \\cdot \\mathbf 1 = (7, 5, 1)$"),
     known=(
-        Known("shift_passed_through", "it is 2 g0^T J plus 5 in every entry: the "
-              "constant part 5 * 1 of g went through as if J were the identity",
+        Known("shift_passed_through", "5 was added to every entry: the constant part "
+              "5 * 1 of g went through as if J were the identity",
               lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT),
-        Known("shift_times_probs", "it is 2 g0^T J plus 5 s: the constant part 5 * 1 of "
-              "g went through as 5 s",
+        Known("shift_times_probs", "5 s was added: the constant part 5 * 1 of g went "
+              "through as 5 s",
               lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT * S_GIVEN),
-        Known("scale_lost", "it is g0^T J: the factor 2 in g = 2 g0 + 5 * 1 is lost",
+        Known("scale_lost", "the factor 2 in g = 2 g0 + 5 * 1 is lost",
               lambda: softmax_vjp(S_GIVEN, G0)),
         Known("all_zero", "it is zero everywhere: only the constant part of g is lost "
               "in g^T J, not all of g", lambda: np.zeros(3)),
