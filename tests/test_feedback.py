@@ -407,6 +407,13 @@ def test_check_measures_memory_and_reads_loops():
     assert fb.status == "wrong" and fb.mistake == "constraint" and "MiB" in fb.message
     fb = feedback.check("ch4-ex1", looped)
     assert fb.mistake == "constraint" and "Python loop (a comprehension" in fb.message
+    import tracemalloc
+    tracemalloc.start()
+    try:  # a learner who traces memory themselves: measured the same, left tracing
+        assert feedback.check("ch3-ex-vjp", blocks).mistake == "constraint"
+        assert tracemalloc.is_tracing()
+    finally:
+        tracemalloc.stop()
 
 
 def test_check_says_a_return_is_missing_not_not_attempted():
