@@ -31,7 +31,7 @@ from typing import Callable, Optional, Sequence
 from ._compare import kind_of
 from .diagnosis import RULES, Diagnosis, cannot_run, diagnose
 
-__all__ = ["main", "check", "load", "CannotRun", "DEFAULT_TIMEOUT"]
+__all__ = ["main", "check", "check_in_child", "load", "CannotRun", "DEFAULT_TIMEOUT"]
 
 #: Seconds the file's code may take by default (its import and the check together).
 DEFAULT_TIMEOUT = 10.0
@@ -131,7 +131,18 @@ def check_in_child(target: str, rule: str = "softmax",
                    timeout: float = DEFAULT_TIMEOUT) -> Diagnosis:
     """:func:`check` in a child process, killed when the file's code (its import and
     the check) takes more than ``timeout`` seconds: then the verdict is ``"cannot
-    run"``, symptom ``"timed out"``."""
+    run"``, symptom ``"timed out"``. What the file prints goes to stderr.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "slow.py")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("import time\\ntime.sleep(60)\\n")
+    >>> verdict = check_in_child(path + ":backward", timeout=0.5)
+    >>> verdict.status, verdict.symptom
+    ('cannot run', 'timed out')
+    """
     context = multiprocessing.get_context("spawn")    # a fresh interpreter, on any OS
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, target, rule), daemon=True)
@@ -192,14 +203,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     The verdict goes to stdout (with ``--json``, one object holding ``target`` and the
     :class:`~smgrad.Diagnosis` fields, less ``fix`` with ``--hide-fix``); a "cannot
     run" verdict goes to stderr unless ``--json``. What the file prints goes to stderr.
+
+    Examples
+    --------
+    >>> main(["diagnose", "no/such/file.py:backward"])   # "cannot run: ..." on stderr
+    2
     """
     args = _parser().parse_args(argv)
     verdict = check_in_child(args.target, args.rule, args.timeout)
+    for stream in (sys.stdout, sys.stderr):   # ⟨g, s⟩ on a console that cannot show it
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.json:
         fields = {"target": args.target, **dataclasses.asdict(verdict)}
         if args.hide_fix:
             del fields["fix"]
-        print(json.dumps(fields, ensure_ascii=False))
+        print(json.dumps(fields))
     elif verdict.status == "cannot run":
         print(verdict.message, file=sys.stderr)
     else:

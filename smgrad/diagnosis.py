@@ -100,8 +100,9 @@ class Diagnosis(WrappedRepr):
     wrong: it returns the correct gradient with its sign flipped: a step along it
       would increase the loss (the minus sign belongs to the update, x -= lr * grad,
       not to the gradient).
-    >>> print(d.fix)
-    remove the extra minus sign; the right rule is grad_x = s * (g - (g * s).sum(axis, keepdims=True))
+    >>> print(smgrad.printing.wrap(d.fix))       # the solution: shown only when asked
+    remove the extra minus sign; the right rule is grad_x = s * (g - (g *
+      s).sum(axis, keepdims=True))
     """
 
     ok: bool
@@ -477,8 +478,7 @@ def _problem(outcome: _Outcome, expected: np.ndarray) -> Optional[tuple[str, str
     value = outcome.value
     if value.shape != expected.shape:
         return "wrong shape", (f"it returned shape {value.shape} for inputs of shape "
-                               f"{expected.shape}: a gradient has one entry per input "
-                               f"entry")
+                               f"{expected.shape}")
     if not np.all(np.isfinite(value)):
         where = _worst_index(value, expected)
         return "not finite", f"it returned {float(value[where])} at index {where}"
@@ -495,9 +495,10 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
     symptoms = set()
     for outcome, expected, probe in zip(theirs, right, probes):
         found = _problem(outcome, expected.value)
-        if found is not None and not (found[0] == "wrong values" in symptoms):
-            symptoms.add(found[0])              # wrong values: the first probe only
-            groups.setdefault(found[1], []).append(probe.label)
+        if found is None or (found[0] == "wrong values" and "wrong values" in symptoms):
+            continue                            # wrong values: the first probe only
+        symptoms.add(found[0])
+        groups.setdefault(found[1], []).append(probe.label)
     symptom = ("returned None" if symptoms == {"returned None"}
                else next(k for k in _SYMPTOM_ORDER if k in symptoms))
     if symptom == "returned None":
@@ -507,6 +508,8 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
         lead = ("its values match neither the correct gradient nor a known mistake: "
                 if symptom == "wrong values" else "")
         message = "wrong: " + lead + "; ".join(parts)
+        if "wrong shape" in symptoms:
+            message += " (a gradient has one entry per input entry)"
     return Diagnosis(False, "wrong", rule.name, "unknown", None, symptom, where, message,
                      rule.formula)
 

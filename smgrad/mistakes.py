@@ -36,8 +36,13 @@ run them, or an engine can train with one. The right rule, for reference::
 array([[0.0819, 0.    , 0.    ]])
 >>> smgrad.softmax_vjp(s, g).round(4)
 array([[ 0.0819, -0.022 , -0.0599]])
->>> print(mistakes.find("diagonal_only", "softmax").says)
-it multiplies grad_out by s(1 - s) entry by entry, which keeps only the diagonal of the softmax Jacobian (this is also the element-wise chain rule, g_i * ds_i/dx_i)
+>>> entry = mistakes.find("diagonal_only", "softmax")     # the catalogue's entry for it
+>>> entry.origin, entry.backward is mistakes.diagonal_only
+('thread 001', True)
+>>> print(smgrad.printing.wrap(entry.says))
+it multiplies grad_out by s(1 - s) entry by entry, which keeps only the diagonal
+  of the softmax Jacobian (this is also the element-wise chain rule, g_i *
+  ds_i/dx_i)
 """
 
 from __future__ import annotations
@@ -68,7 +73,6 @@ __all__ = [
     "factors_for",
     "find",
 ]
-
 
 
 def diagonal_only(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:

@@ -383,7 +383,8 @@ def test_every_entry_is_named_under_its_rules_with_every_factor(rule, entry):
         assert_plain_wrong_verdict(result, rule)
         assert entry.says in result.message
         if result.factor != name:
-            assert indistinguishable(rule, entry, name, result.factor), result.message
+            assert "constant" not in name and indistinguishable(
+                rule, entry, name, result.factor), result.message
             continue
         assert factor.says.format(c=f"{abs(c):.3g}") in result.message
 
@@ -393,14 +394,44 @@ def factor_value(rule, name, rows, n):
     return (-1.0 if name.startswith("-") else 1.0) * factor.value(rows, n)
 
 
-def indistinguishable(rule, entry, expected, found) -> bool:
+def indistinguishable(rule, entry, expected, found, factor=None) -> bool:
     """Two factors that are equal on every probe where ``entry`` runs: np.eye(batch)
-    runs only where batch == classes, so there 1/N is 1/n."""
+    runs only where batch == classes, so there 1/N is 1/n (and any factor a constant).
+    ``expected`` is a factor's name, or with ``factor`` the constant it multiplies."""
     ran = [p for p in _probes(rule) if not isinstance(outcome(entry.backward, *p.args),
                                                       Exception)]
-    return found is not None and "constant" not in (expected, found) and all(
-        factor_value(rule, expected, p.rows, p.n) == factor_value(rule, found, p.rows, p.n)
-        for p in ran)
+    if found is None or "constant" in found:
+        return found is not None and len(ran) == 1
+    if factor is not None:
+        value = [expected * (1.0 if factor.value is None else factor.value(p.rows, p.n))
+                 for p in ran]
+    else:
+        value = [factor_value(rule, expected, p.rows, p.n) for p in ran]
+    return all(np.isclose(v, factor_value(rule, found, p.rows, p.n))
+               for v, p in zip(value, ran))
+
+
+@given(st.sampled_from(ENTRIES), st.data(), st.sampled_from([np.float64, np.float32]))
+def test_any_entry_times_any_factor_in_any_dtype_is_named(entry_case, data, dtype):
+    """Hypothesis picks the entry, the factor (a constant from a range), the sign and
+    the dtype the learner computes in."""
+    rule, entry = entry_case
+    factor = data.draw(st.sampled_from(mistakes.factors_for(rule)), label="factor")
+    sign = data.draw(st.sampled_from([1.0, -1.0]), label="sign")
+    c = data.draw(st.floats(0.05, 20.0).filter(lambda v: abs(v - 1) > 0.01), label="c")
+    scaled = times(factor, sign if factor.name != "sign" else 1.0, c, entry.backward)
+
+    def learner(a, b):
+        return np.asarray(scaled(a.astype(dtype), b.astype(dtype))).astype(dtype)
+
+    result = smgrad.diagnose(learner, rule=rule)
+    assert result.mistake == entry.name, result.message
+    if is_zero(entry):
+        return
+    value = c if factor.value is None else 1.0
+    expected = ("-" if sign < 0 and factor.name != "sign" else "") + factor.name
+    assert result.factor == expected or indistinguishable(
+        rule, entry, sign * value, result.factor, factor), (expected, result.message)
 
 
 @pytest.mark.parametrize("rule", mistakes.RULES)
@@ -779,6 +810,7 @@ def test_wrong_shape_is_reported_with_both_shapes():
     result = smgrad.diagnose(per_row)
     assert result.mistake == "unknown" and result.symptom == "wrong shape"
     assert "returned shape (3,) for inputs of shape (3, 5)" in result.message
+    assert result.message.count("a gradient has one entry per input entry") == 1
     assert result.where == "probe 0 (batch 3 × classes 5)"
 
 

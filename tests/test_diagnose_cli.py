@@ -60,10 +60,10 @@ def submission(tmp_path):
     return path
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
+def run_cli(*args: str, **env_vars: str) -> subprocess.CompletedProcess:
     """``python -W error -m smgrad diagnose ARGS`` in a fresh process, as a grader runs
     it (warnings are errors: stderr must hold only what the file prints)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **env_vars)
     return subprocess.run([sys.executable, "-W", "error", "-m", "smgrad", "diagnose", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
@@ -88,6 +88,13 @@ def test_wrong_exits_1_with_the_fix_unless_hidden(submission):
     assert hidden.stdout == f"{verdict.message}\n"
     assert entry.fix not in hidden.stdout and "Fix" not in hidden.stdout
     assert hidden.stderr == "importing the submission\n" + "called\n" * 3
+
+
+def test_a_console_that_cannot_show_the_symbols_gets_escapes(submission):
+    """The messages write ⟨g, s⟩ and Σ: an ASCII console gets escapes, not a crash."""
+    done = run_cli(f"{submission}:diagonal", PYTHONIOENCODING="ascii")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "\\u03a3" in done.stdout                # the fix's Σ, escaped
 
 
 def test_json_holds_the_verdicts_fields(submission):
