@@ -587,7 +587,7 @@ register(Exercise(
     probes=_bce_probes(), dtype="float64", relative=True,
     phrases=("`two_class_loss(z)`", "float64", "relative", "as large as 1000"),
     known=(
-        Known("overflow", "e^(-z) overflows for z as low as -1000: the loss is inf "
+        Known("overflow", "e^(-z) overflows for the most negative z: the loss is inf "
               "there", _bce_naive),
         Known("digits_lost", "where the loss is tiny (z of 30 and more) the answer is 0 "
               "or wrong from its first digit, though it is close where the loss is "
