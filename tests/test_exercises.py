@@ -19,8 +19,11 @@ from smgrad import exercises, feedback
 nbformat = pytest.importorskip("nbformat")
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import make_exercises  # noqa: E402
+try:  # tools/ as a package, imported from the repository root
+    from tools import make_exercises
+except ImportError:  # tools/ as a folder of scripts
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_exercises  # noqa: E402
 
 CHAPTERS = make_exercises.chapters()
 KEYS = sorted(exercises.REGISTRY)
