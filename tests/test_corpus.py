@@ -4,7 +4,6 @@ mistake it names. 0 right answers rejected, 0 wrong ones accepted."""
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -13,13 +12,10 @@ import pytest
 
 from smgrad import exercises, feedback
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
-import attempts_ch1  # noqa: E402,F401  (each module records its attempts)
-import attempts_ch2  # noqa: E402,F401
-import attempts_ch3_6  # noqa: E402,F401
-import attempts_ch4_functions  # noqa: E402,F401
-import attempts_generic  # noqa: E402,F401  (last: it reads the others)
-from attempts_base import ATTEMPTS  # noqa: E402
+# Each module records its attempts when imported; attempts_generic last: it reads the others.
+from corpus import attempts_ch1, attempts_ch2, attempts_ch3_6  # noqa: F401
+from corpus import attempts_ch4_functions, attempts_generic  # noqa: F401
+from corpus.attempts_base import ATTEMPTS
 
 IDS = [f"{a.key}: {a.label}" for a in ATTEMPTS]
 

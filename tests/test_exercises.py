@@ -7,7 +7,6 @@ fix."""
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,7 @@ from smgrad import exercises, feedback
 nbformat = pytest.importorskip("nbformat")
 
 ROOT = Path(__file__).resolve().parents[1]
-try:  # tools/ as a package, imported from the repository root
-    from tools import make_exercises
-except ImportError:  # tools/ as a folder of scripts
-    sys.path.insert(0, str(ROOT / "tools"))
-    import make_exercises  # noqa: E402
+from tools import make_exercises
 
 CHAPTERS = make_exercises.chapters()
 KEYS = sorted(exercises.REGISTRY)

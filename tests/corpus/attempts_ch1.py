@@ -6,7 +6,7 @@ import numpy as np
 import smgrad
 from smgrad.exercises import get
 
-from attempts_base import add, right, torch, wrong
+from .attempts_base import add, right, torch, wrong
 
 X3 = get("ch1-ex1").inputs["x3"]
 P3 = smgrad.softmax(X3)

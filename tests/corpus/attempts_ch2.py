@@ -7,7 +7,7 @@ import smgrad
 from smgrad.autograd import Tensor, cross_entropy
 from smgrad.autograd import cross_entropy as fused
 
-from attempts_base import right, torch, wrong
+from .attempts_base import right, torch, wrong
 
 
 def _softmax(x):

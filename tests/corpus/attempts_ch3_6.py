@@ -6,7 +6,7 @@ import numpy as np
 import smgrad
 from smgrad import softmax_jacobian as jacobian_blocks
 
-from attempts_base import add, right, torch, wrong
+from .attempts_base import add, right, torch, wrong
 
 # --- ch3-ex-vjp -------------------------------------------------------------------------------
 K = "ch3-ex-vjp"

@@ -2,7 +2,7 @@
 subclass, right in several styles and wrong as the threads were, plus the Functions
 autograd cannot use. Left out where PyTorch is not installed."""
 
-from attempts_base import add, torch
+from .attempts_base import add, torch
 
 K = "ch4-ex4"
 

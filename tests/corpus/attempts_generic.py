@@ -6,7 +6,7 @@ import numpy as np
 
 from smgrad import exercises
 
-from attempts_base import ATTEMPTS, add
+from .attempts_base import ATTEMPTS, add
 
 _LOWER = {"float32": np.float16, "float64": np.float32}
 

@@ -1,0 +1,2 @@
+"""Labelled learner attempts at every exercise, recorded by each module on import
+(run by tests/test_corpus.py)."""
