@@ -525,7 +525,12 @@ def _function_node(tree: _ast.AST):
 
 
 def _body_is_ellipsis(fn: Callable) -> bool:
-    """True for the learner edition's stub: a ``def`` whose body is only ``...``."""
+    """True for the learner edition's stub: a ``def`` whose body is only ``...``; for an
+    answer class (a custom autograd Function), every method's body."""
+    if isinstance(fn, type):
+        methods = [getattr(m, "__func__", m) for m in vars(fn).values()
+                   if isinstance(m, (staticmethod, classmethod)) or _inspect.isfunction(m)]
+        return bool(methods) and all(map(_body_is_ellipsis, methods))
     tree = _tree_of(fn)
     node = _function_node(tree) if tree is not None else None
     if not isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)):

@@ -498,12 +498,12 @@ def test_the_exercise_on_a_function_gives_feedback():
     from smgrad import feedback
 
     assert feedback.check("ch4-ex4", Stub).status == "not attempted"
-    assert feedback.check("ch4-ex4", Softmax).status == "right"
-    verdict = feedback.check("ch4-ex4", SoftmaxDiagonal)
-    assert verdict.status == "wrong" and verdict.mistake == "diagonal_only"
-    sigmoid = feedback.check("ch4-ex4", softmax_function(forward=_sigmoid_forward))
-    assert "its forward is not softmax" in sigmoid.message
-    assert "FunctionError" in sigmoid.message and "Traceback" not in sigmoid.message
+    assert feedback.check("ch4-ex4", LogSoftmax).status == "right"
+    verdict = feedback.check("ch4-ex4", LogSoftmaxTransposed)
+    assert verdict.status == "wrong" and verdict.mistake == "transposed_jacobian"
+    softmax_forward = feedback.check("ch4-ex4", Softmax)
+    assert "its forward is not log_softmax" in softmax_forward.message
+    assert "Traceback" not in softmax_forward.message
 
 
 def test_as_rule_never_raises_itself():
