@@ -30,9 +30,9 @@ from typing import Callable, Optional, Sequence
 
 from ._autograd_functions import missing_framework
 from ._compare import kind_of
-from .diagnosis import RULES, Diagnosis, diagnose
+from .diagnosis import RULES, Diagnosis, cannot_run, diagnose
 
-__all__ = ["main", "check", "load", "CannotRun", "DEFAULT_TIMEOUT"]
+__all__ = ["main", "check", "check_in_child", "load", "CannotRun", "DEFAULT_TIMEOUT"]
 
 #: Seconds the file's code may take by default (its import and the check together).
 DEFAULT_TIMEOUT = 10.0
@@ -99,11 +99,6 @@ def load(target: str) -> Callable:
     return fn
 
 
-def _cannot_run(rule: str, symptom: str, reason: str) -> Diagnosis:
-    return Diagnosis(False, "cannot run", rule, None, None, symptom, None,
-                     f"cannot run: {reason}", "")
-
-
 def check(target: str, rule: str = "softmax") -> Diagnosis:
     """Load ``target`` and diagnose it, in this process: a verdict whose status is
     ``"cannot run"`` (symptom ``"cannot load"``) when it cannot be loaded.
@@ -116,7 +111,7 @@ def check(target: str, rule: str = "softmax") -> Diagnosis:
     try:
         backward = load(target)
     except CannotRun as exc:
-        return _cannot_run(rule, "cannot load", str(exc))
+        return cannot_run(rule, "cannot load", str(exc))
     return diagnose(backward, rule=rule)
 
 
@@ -129,7 +124,7 @@ def _child(connection, target: str, rule: str) -> None:  # pragma: no cover (a c
     try:
         verdict = check(target, rule)
     except BaseException as exc:  # noqa: BLE001 (sys.exit in the learner's function, ...)
-        verdict = _cannot_run(rule, "raised", f"the check stopped: {type(exc).__name__}: "
+        verdict = cannot_run(rule, "raised", f"the check stopped: {type(exc).__name__}: "
                                               f"{exc}")
     connection.send(dataclasses.asdict(verdict))
 
@@ -138,7 +133,18 @@ def check_in_child(target: str, rule: str = "softmax",
                    timeout: float = DEFAULT_TIMEOUT) -> Diagnosis:
     """:func:`check` in a child process, killed when the file's code (its import and
     the check) takes more than ``timeout`` seconds: then the verdict is ``"cannot
-    run"``, symptom ``"timed out"``."""
+    run"``, symptom ``"timed out"``. What the file prints goes to stderr.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "slow.py")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("import time\\ntime.sleep(60)\\n")
+    >>> verdict = check_in_child(path + ":backward", timeout=0.5)
+    >>> verdict.status, verdict.symptom
+    ('cannot run', 'timed out')
+    """
     context = multiprocessing.get_context("spawn")    # a fresh interpreter, on any OS
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, target, rule), daemon=True)
@@ -149,12 +155,12 @@ def check_in_child(target: str, rule: str = "softmax",
         if started and receiver.poll(timeout):
             return Diagnosis(**receiver.recv())
         if started:
-            return _cannot_run(rule, "timed out", f"{target} took more than {timeout:g} s "
+            return cannot_run(rule, "timed out", f"{target} took more than {timeout:g} s "
                                                   f"(the limit set by --timeout)")
-        return _cannot_run(rule, "timed out", "the check did not start")
+        return cannot_run(rule, "timed out", "the check did not start")
     except EOFError:
         process.join(5)
-        return _cannot_run(rule, "raised", f"the check ended without a verdict (exit "
+        return cannot_run(rule, "raised", f"the check ended without a verdict (exit "
                                            f"code {process.exitcode})")
     finally:
         if process.is_alive():
@@ -200,14 +206,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     The verdict goes to stdout (with ``--json``, one object holding ``target`` and the
     :class:`~smgrad.Diagnosis` fields, less ``fix`` with ``--hide-fix``); a "cannot
     run" verdict goes to stderr unless ``--json``. What the file prints goes to stderr.
+
+    Examples
+    --------
+    >>> main(["diagnose", "no/such/file.py:backward"])   # "cannot run: ..." on stderr
+    2
     """
     args = _parser().parse_args(argv)
     verdict = check_in_child(args.target, args.rule, args.timeout)
+    for stream in (sys.stdout, sys.stderr):   # ⟨g, s⟩ on a console that cannot show it
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.json:
         fields = {"target": args.target, **dataclasses.asdict(verdict)}
         if args.hide_fix:
             del fields["fix"]
-        print(json.dumps(fields, ensure_ascii=False))
+        print(json.dumps(fields))
     elif verdict.status == "cannot run":
         print(verdict.message, file=sys.stderr)
     else:

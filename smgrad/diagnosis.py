@@ -46,7 +46,7 @@ from .forward import softmax
 from .mistakes import FACTORS, RULES, Factor, Mistake, factors_for, for_rule
 from .printing import WrappedRepr
 
-__all__ = ["diagnose", "Diagnosis", "RULES", "STATUSES", "SYMPTOMS"]
+__all__ = ["diagnose", "Diagnosis", "cannot_run", "RULES", "STATUSES", "SYMPTOMS"]
 
 #: Every :attr:`Diagnosis.status`.
 STATUSES = ("right", "wrong", "cannot run")
@@ -78,7 +78,7 @@ class Diagnosis(WrappedRepr):
     factor : str or None
         The factor the result carries (``"sign"``, ``"1/N"``, ``"N"``, ``"1/n"``,
         ``"n"``, ``"N/n"``, ``"constant"``; with a leading ``"-"`` when its sign is
-        flipped too, as in ``"-1/N"``), or None.
+        flipped too, as in ``"-1/N"`` or ``"-constant"``), or None.
     symptom : str or None
         When ``mistake`` is ``"unknown"`` or it cannot run, what happened
         (:data:`SYMPTOMS`); otherwise None.
@@ -101,8 +101,9 @@ class Diagnosis(WrappedRepr):
     wrong: it returns the correct gradient with its sign flipped: a step along it
       would increase the loss (the minus sign belongs to the update, x -= lr * grad,
       not to the gradient).
-    >>> print(d.fix)
-    remove the extra minus sign; the right rule is grad_x = s * (g - (g * s).sum(axis, keepdims=True))
+    >>> print(smgrad.printing.wrap(d.fix))       # the solution: shown only when asked
+    remove the extra minus sign; the right rule is grad_x = s * (g - (g *
+      s).sum(axis, keepdims=True))
     """
 
     ok: bool
@@ -349,6 +350,32 @@ def _refused(rule: str, problem: _autograd_functions.Problem) -> Diagnosis:
                      f"wrong: {problem.explanation}", problem.fix)
 
 
+def cannot_run(rule: str, symptom: str, reason: str) -> Diagnosis:
+    """The verdict on a rule that could not be checked: status ``"cannot run"``.
+
+    Parameters
+    ----------
+    rule : str
+        The rule it was to be checked against.
+    symptom : str
+        What stopped it, one of :data:`SYMPTOMS` (``"cannot load"``, ``"timed out"``).
+    reason : str
+        Why, in plain words; the message is ``"cannot run: " + reason``.
+
+    Examples
+    --------
+    >>> d = cannot_run("softmax", "timed out", "it took more than 10 s")
+    >>> d.ok, d.status, d.symptom
+    (False, 'cannot run', 'timed out')
+    >>> d
+    cannot run: it took more than 10 s
+    """
+    if symptom not in SYMPTOMS:
+        raise ValueError(f"symptom={symptom!r} is not one of {SYMPTOMS}")
+    return Diagnosis(False, "cannot run", rule, None, None, symptom, None,
+                     f"cannot run: {reason}", "")
+
+
 def _as_rule(backward: object, rule: str) -> Callable:
     """``backward`` as a function of two numpy arrays, or a TypeError saying what to
     pass instead."""
@@ -411,7 +438,7 @@ def _factor(rule: str, theirs: list[_Outcome], base: list[_Outcome],
     c = float(np.mean([c for c, _ in known]))
     if abs(c) > slack and abs(c - 1) > slack and follows(lambda rows, n: c):
         constant = next(f for f in factors_for(rule) if f.value is None)
-        return constant, 1.0, c
+        return constant, float(np.sign(c)), abs(c)
     return None
 
 
@@ -486,8 +513,7 @@ def _problem(outcome: _Outcome, expected: np.ndarray) -> Optional[tuple[str, str
     value = outcome.value
     if value.shape != expected.shape:
         return "wrong shape", (f"it returned shape {value.shape} for inputs of shape "
-                               f"{expected.shape}: a gradient has one entry per input "
-                               f"entry")
+                               f"{expected.shape}")
     if not np.all(np.isfinite(value)):
         where = _worst_index(value, expected)
         return "not finite", f"it returned {float(value[where])} at index {where}"
@@ -504,9 +530,10 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
     symptoms = set()
     for outcome, expected, probe in zip(theirs, right, probes):
         found = _problem(outcome, expected.value)
-        if found is not None and not (found[0] == "wrong values" in symptoms):
-            symptoms.add(found[0])              # wrong values: the first probe only
-            groups.setdefault(found[1], []).append(probe.label)
+        if found is None or (found[0] == "wrong values" and "wrong values" in symptoms):
+            continue                            # wrong values: the first probe only
+        symptoms.add(found[0])
+        groups.setdefault(found[1], []).append(probe.label)
     symptom = ("returned None" if symptoms == {"returned None"}
                else next(k for k in _SYMPTOM_ORDER if k in symptoms))
     if symptom == "returned None":
@@ -516,6 +543,8 @@ def _unknown(rule: _Rule, theirs: list[_Outcome], right: list[_Outcome],
         lead = ("its values match neither the correct gradient nor a known mistake: "
                 if symptom == "wrong values" else "")
         message = "wrong: " + lead + "; ".join(parts)
+        if "wrong shape" in symptoms:
+            message += " (a gradient has one entry per input entry)"
     return Diagnosis(False, "wrong", rule.name, "unknown", None, symptom, where, message,
                      rule.formula)
 

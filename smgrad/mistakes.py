@@ -36,8 +36,13 @@ run them, or an engine can train with one. The right rule, for reference::
 array([[0.0819, 0.    , 0.    ]])
 >>> smgrad.softmax_vjp(s, g).round(4)
 array([[ 0.0819, -0.022 , -0.0599]])
->>> print(mistakes.find("diagonal_only", "softmax").says)
-it multiplies grad_out by s(1 - s) entry by entry, which keeps only the diagonal of the softmax Jacobian (this is also the element-wise chain rule, g_i * ds_i/dx_i)
+>>> entry = mistakes.find("diagonal_only", "softmax")     # the catalogue's entry for it
+>>> entry.origin, entry.backward is mistakes.diagonal_only
+('thread 001', True)
+>>> print(smgrad.printing.wrap(entry.says))
+it multiplies grad_out by s(1 - s) entry by entry, which keeps only the diagonal
+  of the softmax Jacobian (this is also the element-wise chain rule, g_i *
+  ds_i/dx_i)
 """
 
 from __future__ import annotations
@@ -68,7 +73,6 @@ __all__ = [
     "factors_for",
     "find",
 ]
-
 
 
 def diagonal_only(probs: object, grad_out: object, axis: Axis = -1) -> np.ndarray:
@@ -533,8 +537,8 @@ CATALOGUE: tuple[Mistake, ...] = (
         "chain through the whole softmax Jacobian (a vector-Jacobian product)"),
     Mistake(
         "summed_jacobian_rows", summed_jacobian_rows, _NODES, "thread 002",
-        "it sums each row of the Jacobian, then multiplies by grad_out entry by entry, "
-        "so it returns zeros whatever grad_out is",
+        "it returns zeros whatever grad_out is, as summing each row of the Jacobian and "
+        "then multiplying by grad_out entry by entry does",
         "every row of the Jacobian sums to 0, because the probabilities sum to 1",
         "weight each row of the Jacobian by g_i and add them up, the vector-Jacobian "
         "product gᵀJ"),
@@ -567,11 +571,10 @@ CATALOGUE: tuple[Mistake, ...] = (
         "use one n × n Jacobian block per row, and the product gᵀJ with each block"),
     Mistake(
         "identity_sized_by_batch", identity_sized_by_batch, ("softmax",), "thread 001",
-        "it uses np.eye(batch), an identity sized by the batch, where the Jacobian "
-        "needs one over the classes",
-        "numpy raises when batch ≠ classes, and when they are equal it mixes up sample "
-        "and class indices",
-        "the identity in diag(s) - s sᵀ runs over the classes"),
+        "it raises when batch ≠ classes, and when they are equal it mixes up sample "
+        "and class indices, as an identity sized by the batch, np.eye(batch), does",
+        "the identity matrix in the Jacobian runs over the classes of one row",
+        "size the identity by the classes, np.eye(n), in diag(s) - s sᵀ"),
     Mistake("missing_keepdims", _sm_missing_keepdims, ("softmax",), "family",
             **_KEEPDIMS),
     Mistake("missing_keepdims", _lsm_missing_keepdims, ("log_softmax",), "family",

@@ -1,13 +1,17 @@
-"""smgrad.diagnose: under each rule, every mistake family is named (each family built from
-a right rule by the mistake a learner makes); right rules, written in many ways and
-computed in float64, float32 or float16, are never flagged (also on random probes, by
-Hypothesis); other wrong code is 'unknown' with a useful message; the probes tell every
-pair of families apart; the learner's code cannot corrupt the probes; nothing it raises
-escapes."""
+"""smgrad.diagnose: under each rule, every entry of the catalogue is named, as it is and
+times each factor (a sign, 1/N, N, the number of classes, any constant); each mistake is
+also named as a learner writes it; right rules, written in many ways and computed in
+float64, float32 or float16, are never flagged (also on random probes, by Hypothesis);
+other wrong code is 'unknown' with a useful message; the verdict's fields follow one
+contract (status, mistake, factor, symptom, where counted from 0, a message in plain words
+without the fix or any expected value, the fix apart); the learner's code cannot corrupt
+the probes; nothing it raises escapes."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -17,8 +21,7 @@ from hypothesis import strategies as st
 import smgrad
 from oracles import F, needs_torch, tensor, tolerance, torch
 from smgrad import mistakes
-from smgrad.diagnose import _FAMILIES, _judge, _probes, _run
-from smgrad.frameworks import torch_softmax_vjp
+from smgrad.diagnosis import STATUSES, SYMPTOMS, Diagnosis, _judge, _probes, _run
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -81,7 +84,9 @@ def in_place(s, g):
 
 def through_torch(s, g):
     """PyTorch's autograd on logits log(s) (softmax(log s) = s)."""
-    return torch_softmax_vjp(np.log(s), g)
+    x = tensor(np.log(s)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(torch.softmax(x, dim=-1), x, tensor(g))
+    return grad
 
 
 def as_nested_list(s, g):
@@ -212,6 +217,49 @@ def as_float32_list(fn):
     return listed
 
 
+# --- the function and its verdict -------------------------------------------------------
+
+def test_diagnose_is_a_plain_function_with_its_signature():
+    assert inspect.isfunction(smgrad.diagnose)
+    parameters = inspect.signature(smgrad.diagnose).parameters
+    assert list(parameters) == ["backward", "rule"]
+    assert parameters["rule"].default == "softmax"
+    assert smgrad.diagnose is smgrad.diagnosis.diagnose
+    assert inspect.ismodule(smgrad.diagnosis)
+
+
+def test_the_verdicts_fields_are_the_contract():
+    import dataclasses
+
+    assert [f.name for f in dataclasses.fields(Diagnosis)] == [
+        "ok", "status", "rule", "mistake", "factor", "symptom", "where", "message", "fix"]
+    verdict = smgrad.diagnose(smgrad.softmax_vjp)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.ok = False
+    assert verdict.explanation == verdict.message       # the older name, kept
+
+
+WHERE = re.compile(r"probe \d \(batch \d × classes \d(, grad_out of ones)?\)"
+                   r"(, index \(\d, \d\))?\Z")
+
+
+def assert_plain_wrong_verdict(result, rule):
+    """The contract of every 'wrong' verdict: the message says what the code does, holds
+    no fix, no identifier and no expected value; the repr is the message, fitting a
+    page; ``where`` counts from 0."""
+    assert not result.ok and result.status == "wrong" and result.rule == rule
+    assert result.message.startswith("wrong: ")
+    assert "Fix" not in result.message and "the right rule" not in result.message
+    assert result.fix and result.fix not in result.message
+    assert result.fix.endswith(smgrad.diagnosis._RULES[rule].formula)
+    if result.mistake and "_" in result.mistake:
+        assert result.mistake not in result.message
+    assert repr(result) == str(result) == smgrad.printing.wrap(result.message)
+    assert max(len(line) for line in repr(result).split("\n")) <= 80
+    assert result.where is None or WHERE.match(result.where), result.where
+    assert result.symptom is None or result.symptom in SYMPTOMS
+
+
 @pytest.mark.parametrize("rule, backward", [
     pytest.param(r, f, id=f"{r}-{getattr(f, '__name__', 'fn')}",
                  marks=[needs_torch] if uses_torch(f) else [])
@@ -219,12 +267,11 @@ def as_float32_list(fn):
 def test_right_rules_are_accepted(rule, backward):
     result = smgrad.diagnose(backward, rule=rule)
     assert result.ok, result.message
-    assert result.mistake is None and result.symptom is None and result.fix == ""
+    assert result.status == "right" and result.rule == rule
+    assert result.mistake is result.factor is result.symptom is result.where is None
+    assert result.fix == ""
     assert result.message.startswith(f"correct: matches {REFERENCE[rule]} on all 3 probes")
-    assert result.rule == rule
     assert repr(result) == str(result) == smgrad.printing.wrap(result.message)
-    assert " ".join(repr(result).split()) == " ".join(result.message.split())
-    assert max(len(line) for line in repr(result).split("\n")) <= 80  # fits a page
 
 
 TORCH_FREE = [(rule, fn) for rule, fn in RIGHT_CASES if not uses_torch(fn)
@@ -249,21 +296,22 @@ def test_a_float32_tolist_result_is_judged_at_float32(rule):
     assert "float32" in result.message
 
 
-def test_a_right_float32_rule_is_right_where_it_used_to_fail():
-    """The issue's example: float32 softmax VJP, message "expected 0.5408, got 0.5408"."""
+def test_the_messages_for_right_rules():
     def float32_rule(s, g):
         s, g = s.astype(np.float32), g.astype(np.float32)
         return s * (g - (g * s).sum(axis=-1, keepdims=True))
 
-    result = smgrad.diagnose(float32_rule)
-    assert result.ok, result.message
-    assert result.message == ("correct: matches softmax_vjp on all 3 probes (within "
-                              "rtol=1e-05, atol=1.9e-06, the tolerance for float32 results)")
-
-
-def test_the_default_message_for_a_right_float64_rule_is_unchanged():
+    assert smgrad.diagnose(float32_rule).message == (
+        "correct: matches softmax_vjp on all 3 probes (within rtol=1e-05, atol=1.9e-06, "
+        "the tolerance for float32 results)")
     assert smgrad.diagnose(smgrad.softmax_vjp).message == (
         "correct: matches softmax_vjp on all 3 probes (within rtol=1e-05, atol=1e-08)")
+
+
+def general_axis_rule(s, g, axis=-1):
+    """Written for any ``axis`` (moveaxis), called on the last."""
+    s, g = np.moveaxis(s, axis, 0), np.moveaxis(g, axis, 0)
+    return np.moveaxis(s * (g - (g * s).sum(axis=0, keepdims=True)), 0, axis)
 
 
 @given(st.data(), st.sampled_from(list(RIGHT)),
@@ -272,11 +320,13 @@ def test_the_default_message_for_a_right_float64_rule_is_unchanged():
        st.integers(0, 2 ** 32 - 1))
 def test_right_rules_are_never_flagged_on_random_probes(data, rule, dtype, shapes, seed):
     """Random shapes (one class, one row, batch = classes ...), values and dtypes: a
-    right rule, however written (loops, einsum, J @ g, lists), is judged right. A list
-    holds Python floats: from float32 values (``tensor.tolist()``) it is judged at
-    float32."""
+    right rule, however written (loops, einsum, J @ g, lists, any axis), is judged
+    right. A list holds Python floats: from float32 values (``tensor.tolist()``) it is
+    judged at float32."""
     fns = [fn for fn in RIGHT[rule] if not uses_torch(fn)
            and not (dtype == np.float16 and is_list_rule(fn))]
+    if rule == "softmax":
+        fns.append(general_axis_rule)
     backward = data.draw(st.sampled_from(fns), label="backward")
     fn = (as_float32_list(backward) if dtype == np.float32 and is_list_rule(backward)
           else in_dtype(backward, dtype))
@@ -284,20 +334,136 @@ def test_right_rules_are_never_flagged_on_random_probes(data, rule, dtype, shape
     assert result.ok, result.message
 
 
-@given(st.sampled_from([np.float64, np.float32]),
-       st.lists(st.tuples(st.integers(2, 6), st.integers(2, 8)), min_size=1, max_size=3),
-       st.integers(0, 2 ** 32 - 1))
-def test_a_right_rule_for_any_softmax_axis_is_right(dtype, shapes, seed):
-    """Written for an ``axis`` argument (moveaxis, any axis) and called on the last."""
-    def general(s, g, axis=-1):
-        s, g = np.moveaxis(s, axis, 0), np.moveaxis(g, axis, 0)
-        return np.moveaxis(s * (g - (g * s).sum(axis=0, keepdims=True)), 0, axis)
+# --- every catalogue entry, as it is and times every factor, under each rule ------------
 
-    result = _judge(in_dtype(general, dtype), "softmax", _probes("softmax", shapes, seed))
-    assert result.ok, result.message
+ENTRIES = [(rule, m) for rule in mistakes.RULES for m in mistakes.for_rule(rule)]
 
 
-# --- each family, built from a right rule by the mistake, under each rule ---------------
+def times(factor, sign, c, backward):
+    """``backward`` times the factor (per probe: rows and classes of the first
+    argument)."""
+    def scaled(a, b):
+        rows, n = a.shape
+        value = c if factor.value is None else factor.value(rows, n)
+        return sign * value * backward(a, b)
+    return scaled
+
+
+def factor_cases(rule):
+    """``(factor, sign, c, expected Diagnosis.factor)`` for every factor of ``rule``,
+    each with its sign flipped too, and two constants."""
+    for factor in mistakes.factors_for(rule):
+        if factor.value is None:
+            yield factor, 1.0, 0.5, "constant"
+            yield factor, 1.0, -3.0, "-constant"
+        elif factor.name == "sign":
+            yield factor, 1.0, 1.0, "sign"
+        else:
+            yield factor, 1.0, 1.0, factor.name
+            yield factor, -1.0, 1.0, "-" + factor.name
+
+
+def is_zero(entry) -> bool:
+    """An entry that returns zeros: a factor cannot show on it."""
+    return entry.name == "summed_jacobian_rows"
+
+
+@pytest.mark.parametrize("rule, entry", ENTRIES, ids=[f"{r}-{m.name}" for r, m in ENTRIES])
+def test_every_entry_is_named_under_its_rules_with_every_factor(rule, entry):
+    result = smgrad.diagnose(entry.backward, rule=rule)
+    assert (result.mistake, result.factor) == (entry.name, None), result.message
+    assert_plain_wrong_verdict(result, rule)
+    assert entry.says in result.message and entry.why in result.message
+    assert result.fix.startswith(entry.fix)
+    if is_zero(entry):
+        return
+    for factor, sign, c, name in factor_cases(rule):
+        result = smgrad.diagnose(times(factor, sign, c, entry.backward), rule=rule)
+        assert result.mistake == entry.name, result.message
+        assert_plain_wrong_verdict(result, rule)
+        assert entry.says in result.message
+        if result.factor != name:
+            assert "constant" not in name and indistinguishable(
+                rule, entry, name, result.factor), result.message
+            continue
+        assert factor.says.format(c=f"{abs(c):.3g}") in result.message
+
+
+def factor_value(rule, name, rows, n):
+    factor = next(f for f in mistakes.factors_for(rule) if f.name == name.lstrip("-"))
+    return (-1.0 if name.startswith("-") else 1.0) * factor.value(rows, n)
+
+
+def indistinguishable(rule, entry, expected, found, factor=None) -> bool:
+    """Two factors that are equal on every probe where ``entry`` runs: np.eye(batch)
+    runs only where batch == classes, so there 1/N is 1/n (and any factor a constant).
+    ``expected`` is a factor's name, or with ``factor`` the constant it multiplies."""
+    ran = [p for p in _probes(rule) if not isinstance(outcome(entry.backward, *p.args),
+                                                      Exception)]
+    if found is None or "constant" in found:
+        return found is not None and len(ran) == 1
+    if factor is not None:
+        value = [expected * (1.0 if factor.value is None else factor.value(p.rows, p.n))
+                 for p in ran]
+    else:
+        value = [factor_value(rule, expected, p.rows, p.n) for p in ran]
+    return all(np.isclose(v, factor_value(rule, found, p.rows, p.n))
+               for v, p in zip(value, ran))
+
+
+@given(st.sampled_from(ENTRIES), st.data(), st.sampled_from([np.float64, np.float32]))
+def test_any_entry_times_any_factor_in_any_dtype_is_named(entry_case, data, dtype):
+    """Hypothesis picks the entry, the factor (a constant from a range), the sign and
+    the dtype the learner computes in."""
+    rule, entry = entry_case
+    factor = data.draw(st.sampled_from(mistakes.factors_for(rule)), label="factor")
+    sign = data.draw(st.sampled_from([1.0, -1.0]), label="sign")
+    c = data.draw(st.floats(0.05, 20.0).filter(lambda v: abs(v - 1) > 0.01), label="c")
+    scaled = times(factor, sign if factor.name != "sign" else 1.0, c, entry.backward)
+
+    def learner(a, b):
+        return np.asarray(scaled(a.astype(dtype), b.astype(dtype))).astype(dtype)
+
+    result = smgrad.diagnose(learner, rule=rule)
+    assert result.mistake == entry.name, result.message
+    if is_zero(entry):
+        return
+    value = c if factor.value is None else 1.0
+    expected = ("-" if sign < 0 and factor.name != "sign" else "") + factor.name
+    assert result.factor == expected or indistinguishable(
+        rule, entry, sign * value, result.factor, factor), (expected, result.message)
+
+
+@pytest.mark.parametrize("rule", mistakes.RULES)
+def test_the_right_rule_times_every_factor_is_named(rule):
+    right = smgrad.diagnosis._RULES[rule].right
+    for factor, sign, c, name in factor_cases(rule):
+        result = smgrad.diagnose(times(factor, sign, c, right), rule=rule)
+        assert (result.mistake, result.factor) == (factor.identifier, name), result.message
+        assert_plain_wrong_verdict(result, rule)
+        assert result.message.startswith("wrong: it returns the correct gradient "
+                                         + factor.says.format(c=f"{abs(c):.3g}"))
+        assert ("sign flipped" in result.message) == (sign < 0 or c < 0
+                                                      or factor.name == "sign")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("rule, entry", ENTRIES, ids=[f"{r}-{m.name}" for r, m in ENTRIES])
+def test_entries_are_named_in_low_precision_too(rule, entry, dtype):
+    """Computed in ``dtype`` and returned in it, as it is and divided by N."""
+    def low(a, b):
+        return np.asarray(entry.backward(a.astype(dtype), b.astype(dtype))).astype(dtype)
+
+    assert smgrad.diagnose(low, rule=rule).mistake == entry.name
+    if not is_zero(entry):
+        def low_over_n(a, b):
+            return (low(a, b) / dtype(len(a))).astype(dtype)
+
+        result = smgrad.diagnose(low_over_n, rule=rule)
+        assert (result.mistake, result.factor) == (entry.name, "1/N"), result.message
+
+
+# --- each mistake as a learner writes it ------------------------------------------------
 
 def sm(s, g):
     return s * (g - (g * s).sum(axis=-1, keepdims=True))
@@ -311,122 +477,134 @@ def ce(x, t):
     return (_softmax(x) - t) / len(x)
 
 
-FAMILY_CASES = {
+#: rule -> {label: (backward as a learner writes it, mistake, factor)}; every identifier
+#: of the catalogue and of the factors has one case at least.
+LEARNER_CASES = {
     "softmax": {
-        "sign_flipped": lambda s, g: -sm(s, g),
-        "extra_1_over_n": lambda s, g: sm(s, g) / len(s),
-        "missing_1_over_n": lambda s, g: sm(s, g) * len(s),
-        "constant_factor": lambda s, g: sm(s, g) / 2.0,              # a forgotten 1/T
-        "wrong_axis": lambda s, g: s * (g - (g * s).sum(axis=0, keepdims=True)),
-        "missing_keepdims": lambda s, g: s * (g - (g * s).sum(axis=-1)),
-        "diagonal_only": lambda s, g: g * s * (1 - s),
-        "off_diagonal_only": lambda s, g: sm(s, g) - g * s * (1 - s),
-        "identity": lambda s, g: g,
-        "log_softmax_rule": lsm,
-        "summed_jacobian_rows": lambda s, g: np.stack(
+        "sign_flipped": (lambda s, g: -sm(s, g), "sign_flipped", "sign"),
+        "extra_1_over_n": (lambda s, g: sm(s, g) / len(s), "extra_1_over_n", "1/N"),
+        "missing_1_over_n": (lambda s, g: sm(s, g) * len(s), "missing_1_over_n", "N"),
+        "divided_by_classes": (lambda s, g: sm(s, g) / s.shape[1], "divided_by_classes",
+                               "1/n"),
+        "times_classes": (lambda s, g: sm(s, g) * s.shape[-1], "times_classes", "n"),
+        "temperature": (lambda s, g: sm(s, g) / 2.0, "constant_factor", "constant"),
+        "minus_over_n": (lambda s, g: -sm(s, g) / len(s), "extra_1_over_n", "-1/N"),
+        "wrong_axis": (lambda s, g: s * (g - (g * s).sum(axis=0, keepdims=True)),
+                       "wrong_axis", None),
+        "missing_keepdims": (lambda s, g: s * (g - (g * s).sum(axis=-1)),
+                             "missing_keepdims", None),
+        "diagonal_only": (lambda s, g: g * s * (1 - s), "diagonal_only", None),
+        "diagonal_over_n": (lambda s, g: g * s * (1 - s) / len(s), "diagonal_only", "1/N"),
+        "off_diagonal_only": (lambda s, g: sm(s, g) - g * s * (1 - s),
+                              "off_diagonal_only", None),
+        "identity": (lambda s, g: g, "identity", None),
+        "log_softmax_rule": (lsm, "log_softmax_rule", None),
+        "summed_jacobian_rows": (lambda s, g: np.stack(
             [(np.diag(r) - np.outer(r, r)).sum(axis=1) for r in s]) * g,
-        "flattened_batch_jacobian": lambda s, g: (
+            "summed_jacobian_rows", None),
+        "zeros": (lambda s, g: np.zeros_like(s) * g, "summed_jacobian_rows", None),
+        "flattened_batch_jacobian": (lambda s, g: (
             g.reshape(-1) @ (np.diag(s.reshape(-1)) - np.outer(s, s))).reshape(s.shape),
-        "flattened_jacobian_row_sums": lambda s, g: (
-            np.diag(s.reshape(-1)) - np.outer(s, s)).sum(axis=1).reshape(s.shape) * g,
-        "identity_sized_by_batch": lambda s, g: s * (np.eye(s.shape[0]) - s) * g,
+            "flattened_batch_jacobian", None),
+        "inner_product_over_batch": (lambda s, g: s * (g - np.sum(g * s)),
+                                     "flattened_batch_jacobian", None),
+        "flattened_jacobian_row_sums": (lambda s, g: (
+            np.diag(s.flatten()) - np.outer(s, s)).sum(axis=1).reshape(s.shape) * g,
+            "flattened_jacobian_row_sums", None),
+        "identity_sized_by_batch": (lambda s, g: s * (np.eye(s.shape[0]) - s) * g,
+                                    "identity_sized_by_batch", None),
     },
     "log_softmax": {
-        "sign_flipped": lambda s, g: -lsm(s, g),
-        "extra_1_over_n": lambda s, g: lsm(s, g) / len(s),
-        "missing_1_over_n": lambda s, g: lsm(s, g) * len(s),
-        "constant_factor": lambda s, g: lsm(s, g) * 0.1,
-        "transposed_jacobian": lambda s, g: np.einsum(
-            "bij,bj->bi", np.eye(s.shape[1])[None] - s[:, None, :], g),      # J g
-        "softmax_rule": sm,
-        "diagonal_only": lambda s, g: (1 - s) * g,
-        "off_diagonal_only": lambda s, g: lsm(s, g) - (1 - s) * g,
-        "identity": lambda s, g: g,
-        "summed_jacobian_rows": lambda s, g: (
+        "sign_flipped": (lambda s, g: -lsm(s, g), "sign_flipped", "sign"),
+        "extra_1_over_n": (lambda s, g: lsm(s, g) / len(s), "extra_1_over_n", "1/N"),
+        "missing_1_over_n": (lambda s, g: lsm(s, g) * len(s), "missing_1_over_n", "N"),
+        "divided_by_classes": (lambda s, g: lsm(s, g) / s.shape[1], "divided_by_classes",
+                               "1/n"),
+        "times_classes": (lambda s, g: lsm(s, g) * s.shape[1], "times_classes", "n"),
+        "constant_factor": (lambda s, g: lsm(s, g) * 0.1, "constant_factor", "constant"),
+        "transposed_jacobian": (lambda s, g: np.einsum(
+            "bij,bj->bi", np.eye(s.shape[1])[None] - s[:, None, :], g),
+            "transposed_jacobian", None),
+        "softmax_rule": (sm, "softmax_rule", None),
+        "diagonal_only": (lambda s, g: (1 - s) * g, "diagonal_only", None),
+        "off_diagonal_only": (lambda s, g: lsm(s, g) - (1 - s) * g, "off_diagonal_only",
+                              None),
+        "identity": (lambda s, g: g, "identity", None),
+        "summed_jacobian_rows": (lambda s, g: (
             np.eye(s.shape[1])[None] - s[:, None, :]).sum(axis=2) * g,
-        "missing_keepdims": lambda s, g: g - s * g.sum(axis=-1),
-        "wrong_axis": lambda s, g: g - s * g.sum(axis=0, keepdims=True),
-        "flattened_batch_jacobian": lambda s, g: g - s * g.sum(),
+            "summed_jacobian_rows", None),
+        "missing_keepdims": (lambda s, g: g - s * g.sum(axis=-1), "missing_keepdims",
+                             None),
+        "wrong_axis": (lambda s, g: g - s * g.sum(axis=0, keepdims=True), "wrong_axis",
+                       None),
+        "flattened_batch_jacobian": (lambda s, g: g - s * g.sum(),
+                                     "flattened_batch_jacobian", None),
     },
     "cross_entropy": {
-        "sign_flipped": lambda x, t: -ce(x, t),
-        "extra_1_over_n": lambda x, t: ce(x, t) / len(x),               # 1/N twice
-        "missing_1_over_n": lambda x, t: _softmax(x) - t,
-        "constant_factor": lambda x, t: ce(x, t) * 3,
-        "one_over_classes": lambda x, t: (_softmax(x) - t) / x.shape[1],
-        "grad_wrt_probs": lambda x, t: -t / _softmax(x) / len(x),
-        "diagonal_only": lambda x, t: -t / _softmax(x) * _softmax(x) * (1 - _softmax(x))
-        / len(x),
-        "grad_wrt_log_probs": lambda x, t: -t / len(x),
-        "summed_jacobian_rows": lambda x, t: np.zeros_like(x),
-        "identity": lambda x, t: (x - t) / len(x),
-        "wrong_axis": lambda x, t: (_softmax(x, axis=0) - t) / len(x),
+        "sign_flipped": (lambda x, t: -ce(x, t), "sign_flipped", "sign"),
+        "extra_1_over_n": (lambda x, t: ce(x, t) / len(x), "extra_1_over_n", "1/N"),
+        "missing_1_over_n": (lambda x, t: _softmax(x) - t, "missing_1_over_n", "N"),
+        "divided_by_classes": (lambda x, t: ce(x, t) / x.shape[1], "divided_by_classes",
+                               "1/n"),
+        "times_classes": (lambda x, t: ce(x, t) * x.shape[1], "times_classes", "n"),
+        "constant_factor": (lambda x, t: ce(x, t) * 3, "constant_factor", "constant"),
+        "one_over_classes": (lambda x, t: (_softmax(x) - t) / x.shape[1],
+                             "one_over_classes", "N/n"),
+        "grad_wrt_probs": (lambda x, t: -t / _softmax(x) / len(x), "grad_wrt_probs", None),
+        "grad_wrt_probs_summed": (lambda x, t: -t / _softmax(x), "grad_wrt_probs", "N"),
+        "diagonal_only": (lambda x, t: -t / _softmax(x) * _softmax(x) * (1 - _softmax(x))
+                          / len(x), "diagonal_only", None),
+        "thread_002": (lambda x, t: -t * (1 - _softmax(x)), "diagonal_only", "N"),
+        "grad_wrt_log_probs": (lambda x, t: -t / len(x), "grad_wrt_log_probs", None),
+        "summed_jacobian_rows": (lambda x, t: np.zeros_like(x), "summed_jacobian_rows",
+                                 None),
+        "identity": (lambda x, t: (x - t) / len(x), "identity", None),
+        "wrong_axis": (lambda x, t: (_softmax(x, axis=0) - t) / len(x), "wrong_axis",
+                       None),
     },
 }
-FAMILY_PARAMS = [(rule, name, fn) for rule, cases in FAMILY_CASES.items()
-                 for name, fn in cases.items()]
+LEARNER_PARAMS = [(rule, label, *case) for rule, cases in LEARNER_CASES.items()
+                  for label, case in cases.items()]
 
 
-@pytest.mark.parametrize("rule, name, backward", FAMILY_PARAMS,
-                         ids=[f"{r}-{n}" for r, n, _ in FAMILY_PARAMS])
-def test_every_family_is_named_under_each_rule(rule, name, backward):
+@pytest.mark.parametrize("rule, label, backward, mistake, factor", LEARNER_PARAMS,
+                         ids=[f"{r}-{label}" for r, label, *_ in LEARNER_PARAMS])
+def test_each_mistake_as_a_learner_writes_it_is_named(rule, label, backward, mistake,
+                                                      factor):
     result = smgrad.diagnose(backward, rule=rule)
-    assert not result.ok
-    assert result.mistake == name, result.message
-    assert result.message.startswith(f"wrong: this is the known mistake '{name}': ")
-    explanation, fix = result.message.split("\nFix: ")
-    assert explanation == f"wrong: {result.explanation}."
-    assert fix == result.fix and "the right rule is" in result.fix
-    assert "Fix" not in result.explanation and "the right rule" not in result.explanation
-    assert result.symptom is None and result.rule == rule
-    # The message says what the code does and why it is wrong, in a sentence or more.
-    assert len(result.explanation) > 60
+    assert (result.mistake, result.factor) == (mistake, factor), result.message
+    assert_plain_wrong_verdict(result, rule)
+    assert len(result.message) > 60          # what the code does, and why, in a sentence
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float16])
-@pytest.mark.parametrize("rule, name, backward", FAMILY_PARAMS,
-                         ids=[f"{r}-{n}" for r, n, _ in FAMILY_PARAMS])
-def test_families_are_named_in_low_precision_too(rule, name, backward, dtype):
-    """Computed in ``dtype`` and returned in it (np.eye's float64 would promote)."""
-    def low(a, b):
-        return np.asarray(in_dtype(backward, dtype)(a, b)).astype(dtype)
-
-    result = smgrad.diagnose(low, rule=rule)
-    assert result.mistake == name, result.message
+def test_every_identifier_has_a_learner_written_case():
+    """Adding a mistake is one catalogue entry and one case here."""
+    for rule, cases in LEARNER_CASES.items():
+        named = {mistake for _, mistake, _ in cases.values()}
+        assert {m.name for m in mistakes.for_rule(rule)} <= named, rule
+        assert {f.identifier for f in mistakes.factors_for(rule)} <= named, rule
 
 
-def test_every_family_in_the_table_has_a_case():
-    for rule, families in _FAMILIES.items():
-        assert {f.name for f in families} <= set(FAMILY_CASES[rule])
+# --- plain words -------------------------------------------------------------------------
+
+def test_the_message_says_what_the_code_does_not_an_identifier():
+    """Issue 15: a rule that sums ⟨g, s⟩ over the whole batch built no Jacobian."""
+    result = smgrad.diagnose(lambda s, g: s * (g - np.sum(g * s)))
+    assert result.message.startswith(
+        "wrong: it sums ⟨g, s⟩ over the whole batch, not per row")
+    assert "known mistake" not in result.message
 
 
-def test_the_threads_mistakes_keep_their_messages():
-    """The chapters print these; they are the table's reasons, and the softmax fix."""
-    for mistake in mistakes.KNOWN_MISTAKES:
-        result = smgrad.diagnose(mistake.backward)
-        assert result.mistake == mistake.name
-        assert result.message == (f"wrong: this is the known mistake '{mistake.name}': "
-                                  f"{mistake.why}.\nFix: {smgrad.diagnose.FIX}")
-
-
-EXPECTED_NAMES = {
-    mistakes.diagonal_only: "diagonal_only",
-    # The element-wise chain rule g ⊙ ∂s/∂x (diagonal) is the same computation.
-    mistakes.elementwise_chain_rule: "diagonal_only",
-    mistakes.summed_jacobian_rows: "summed_jacobian_rows",
-    mistakes.flattened_batch_jacobian: "flattened_batch_jacobian",
-    mistakes.flattened_jacobian_row_sums: "flattened_jacobian_row_sums",
-    mistakes.identity_sized_by_batch: "identity_sized_by_batch",
-}
-
-
-@pytest.mark.parametrize("backward", list(EXPECTED_NAMES), ids=lambda f: f.__name__)
-def test_every_mistake_is_named(backward):
-    result = smgrad.diagnose(backward)
-    assert not result.ok
-    assert result.mistake == EXPECTED_NAMES[backward]
-    assert f"'{EXPECTED_NAMES[backward]}'" in result.message
-    assert "Fix:" in result.message and "s * (g - (g * s).sum(" in result.message
+def test_the_threads_mistakes_keep_their_reasons():
+    """The chapters print these verdicts: the catalogue's words, never the fix."""
+    for fn in (mistakes.diagonal_only, mistakes.summed_jacobian_rows,
+               mistakes.flattened_batch_jacobian, mistakes.flattened_jacobian_row_sums,
+               mistakes.identity_sized_by_batch):
+        entry = mistakes.find(fn.__name__, "softmax")
+        result = smgrad.diagnose(fn)
+        assert result.mistake == entry.name
+        assert result.message == f"wrong: {entry.says}: {entry.why}."
+        assert result.fix == f"{entry.fix}; {smgrad.diagnosis._RULES['softmax'].formula}"
 
 
 def test_elementwise_chain_rule_is_diagnosed_as_diagonal_only():
@@ -435,59 +613,59 @@ def test_elementwise_chain_rule_is_diagnosed_as_diagonal_only():
     assert "element-wise chain rule" in result.message
 
 
-def test_learner_style_mistakes_are_named():
-    """The mistakes as a learner writes them, not smgrad's functions."""
-    def learner_diagonal(s, g):
-        return g * s * (1 - s)
+@pytest.mark.parametrize("backward, words", [
+    (lambda s, g: -sm(s, g), "with its sign flipped"),
+    (lambda s, g: sm(s, g) / len(s), "divided by the batch size N"),
+    (lambda s, g: sm(s, g) * len(s), "multiplied by the batch size N"),
+    (lambda s, g: sm(s, g) / s.shape[1], "divided by the number of classes n"),
+    (lambda s, g: -sm(s, g) / len(s), "divided by the batch size N and with its sign "
+                                      "flipped"),
+    (lambda s, g: sm(s, g) * 0.5, "scaled by 0.5"),
+    (lambda s, g: sm(s, g) * 1.001, "scaled by 1.001"),
+], ids=["sign", "1/N", "N", "1/n", "-1/N", "0.5", "1.001"])
+def test_the_message_names_the_sign_and_the_factor(backward, words):
+    result = smgrad.diagnose(backward)
+    assert f"it returns the correct gradient {words}" in result.message
 
-    def learner_eye_batch(s, g):
-        return s * (np.eye(s.shape[0]) - s) * g
 
-    def learner_zeros(s, g):           # the summed Jacobian rows, computed as zeros
-        return np.zeros_like(s) * g
-
-    def learner_thread_003(s, g):      # flatten, one Jacobian, sum its rows, reshape
-        f = s.flatten()
-        jac = np.diag(f) - np.outer(f, f)
-        return np.sum(jac, axis=1).reshape(s.shape) * g
-
+def test_a_forgotten_temperature_is_named_as_such():
     def learner_temperature(s, g, temperature=2.0):   # softmax(x / T)'s rule, T forgot
         return s * (g - np.sum(g * s, axis=1, keepdims=True)) / temperature
 
-    assert smgrad.diagnose(learner_diagonal).mistake == "diagonal_only"
-    assert smgrad.diagnose(learner_eye_batch).mistake == "identity_sized_by_batch"
-    assert smgrad.diagnose(learner_zeros).mistake == "summed_jacobian_rows"
-    assert smgrad.diagnose(learner_thread_003).mistake == "flattened_jacobian_row_sums"
     result = smgrad.diagnose(learner_temperature)
-    assert result.mistake == "constant_factor"
-    assert "it is 0.5 times the correct gradient" in result.message
-    assert "temperature" in result.message
+    assert (result.mistake, result.factor) == ("constant_factor", "constant")
+    assert "temperature" in result.message and "1/T" in result.message
+    assert "the factor 0.5" in result.fix
 
 
-def test_a_constant_factor_near_one_is_printed_with_enough_digits():
-    result = smgrad.diagnose(lambda s, g: sm(s, g) * 1.001)
-    assert result.mistake == "constant_factor"
-    assert "it is 1.001 times the correct gradient" in result.message
-
-
-def test_a_factor_mistake_with_its_sign_flipped_says_both():
-    result = smgrad.diagnose(lambda s, g: -sm(s, g) / len(s))
-    assert result.mistake == "extra_1_over_n"
-    assert "sign is flipped" in result.message and "minus sign" in result.fix
-
-
-def test_thread_002_element_wise_chain_for_the_fused_loss():
-    """-t(1 - s): the element-wise chain rule through ∂L/∂s, without the mean's 1/N."""
+def test_the_fused_losss_missing_mean_is_named():
+    """-t(1 - s): thread 002's element-wise chain rule through ∂L/∂s, without 1/N."""
     result = smgrad.diagnose(lambda x, t: -t * (1 - _softmax(x)), rule="cross_entropy")
-    assert result.mistake == "diagonal_only" and "1/N" in result.message
-    result = smgrad.diagnose(lambda x, t: -t / _softmax(x), rule="cross_entropy")
-    assert result.mistake == "grad_wrt_probs" and "1/N" in result.message
+    assert (result.mistake, result.factor) == ("diagonal_only", "N")
+    assert "without the 1/N of the batch mean" in result.message
+    assert "divide by N" in result.fix
 
 
 def test_the_rules_are_told_apart():
     """Each rule's right answer is a named mistake under the other softmax rule."""
     assert smgrad.diagnose(smgrad.log_softmax_vjp).mistake == "log_softmax_rule"
     assert smgrad.diagnose(smgrad.softmax_vjp, rule="log_softmax").mistake == "softmax_rule"
+
+
+def test_where_counts_from_zero_and_names_the_probe():
+    result = smgrad.diagnose(lambda s, g: s * (1 - s) * g)
+    assert result.where == "probe 0 (batch 3 × classes 5), index (0, 0)"
+
+    def wrong_in_one_place(s, g):
+        out = sm(s, g)
+        if s.shape == (4, 4):
+            out[0, 3] += 1.0
+        return out
+
+    result = smgrad.diagnose(wrong_in_one_place)
+    assert result.where == "probe 1 (batch 4 × classes 4), index (0, 3)"
+    assert "on probe 1 (batch 4 × classes 4), 1 of 16 entries are wrong, the largest " \
+           "error at index (0, 3)" in result.message
 
 
 # --- the probes tell every pair apart, under each rule ----------------------------------
@@ -507,32 +685,37 @@ def clearly_different(a, b) -> bool:
     return a.shape != b.shape or float(np.max(np.abs(a - b))) > 1e-3
 
 
-PAIRS = [(rule, first, second) for rule in FAMILY_CASES
+PAIRS = [(rule, first, second) for rule in mistakes.RULES
          for first, second in itertools.combinations(
-             [("right", RIGHT[rule][1])] + list(FAMILY_CASES[rule].items()), 2)]
+             [("right", smgrad.diagnosis._RULES[rule].right)]
+             + [(m.name, m.backward) for m in mistakes.for_rule(rule)], 2)]
 
 
 @pytest.mark.parametrize("rule, first, second", PAIRS,
                          ids=[f"{r}-{a[0]}-{b[0]}" for r, a, b in PAIRS])
 def test_probes_distinguish_every_pair(rule, first, second):
-    """For every pair of rules (the right one and each family) some probe gives clearly
+    """For every pair of rules (the right one and each entry) some probe gives clearly
     different outcomes, so no rule can be mistaken for another."""
-    probes = _probes(rule)
-    assert any(clearly_different(outcome(first[1], *args), outcome(second[1], *args))
-               for args in probes.values())
+    assert any(clearly_different(outcome(first[1], *p.args), outcome(second[1], *p.args))
+               for p in _probes(rule))
 
 
 def test_probes_are_valid_inputs():
     for rule in ("softmax", "log_softmax"):
-        for probs, grad_out in _probes(rule).values():
+        probes = _probes(rule)
+        for probe in probes:
+            probs, grad_out = probe.args
             assert probs.dtype == grad_out.dtype == np.float64
             assert probs.shape == grad_out.shape and probs.ndim == 2
             np.testing.assert_allclose(probs.sum(axis=1), 1.0, **tolerance(np.float64))
             assert np.all(probs > 0)
-        shapes = {probs.shape for probs, _ in _probes(rule).values()}
-        assert any(b != n for b, n in shapes) and any(b == n for b, n in shapes)
+        assert [p.label for p in probes] == [
+            "probe 0 (batch 3 × classes 5)", "probe 1 (batch 4 × classes 4)",
+            "probe 2 (batch 3 × classes 5, grad_out of ones)"]
+        np.testing.assert_array_equal(probes[2].args[1], 1.0)
     batch_sizes = set()
-    for logits, targets in _probes("cross_entropy").values():
+    for probe in _probes("cross_entropy"):
+        logits, targets = probe.args
         assert logits.shape == targets.shape and logits.dtype == targets.dtype
         assert set(np.unique(targets)) <= {0.0, 1.0}
         np.testing.assert_array_equal(targets.sum(axis=1), 1.0)
@@ -558,42 +741,49 @@ def half_right(probs, grad_out):
 
 @pytest.mark.parametrize("backward", [inner_product_without_s, forgot_the_outer_s,
                                       half_right], ids=lambda f: f.__name__)
-def test_other_wrong_values_are_unknown_with_largest_error(backward):
+def test_other_wrong_values_are_unknown_saying_where(backward):
     result = smgrad.diagnose(backward)
-    assert not result.ok and result.mistake == "unknown"
-    assert result.symptom == "wrong values"
-    assert "not on the list of known mistakes" in result.message
-    assert "largest error" in result.message and "expected" in result.message
-    assert "Fix:" in result.message
-    # The explanation (what feedback shows) says where, never the expected values.
-    assert "index" in result.explanation and "expected" not in result.explanation
-    assert "Fix" not in result.explanation
+    assert result.mistake == "unknown" and result.symptom == "wrong values"
+    assert_plain_wrong_verdict(result, "softmax")
+    assert result.message.startswith(
+        "wrong: its values match neither the correct gradient nor a known mistake: on "
+        "probe ")
+    assert "largest error at index" in result.message
+    label, index = result.where.split(", index ")
+    assert f"on {label}, " in result.message and f"at index {index}" in result.message
+    # never an expected value
+    assert "expected" not in result.message
+    assert not re.search(r"\d\.\d\d", result.message), result.message
 
 
-def test_previously_unknown_mistakes_are_now_named():
-    """Deliberate change: these were 'unknown' before the families."""
-    assert smgrad.diagnose(lambda s, g: g).mistake == "identity"
-    assert smgrad.diagnose(lambda s, g: -sm(s, g)).mistake == "sign_flipped"
-    assert smgrad.diagnose(
-        lambda s, g: s * (g - (g * s).sum(axis=0, keepdims=True))).mistake == "wrong_axis"
-    assert smgrad.diagnose(
-        lambda s, g: s * (g - (g * s).sum(axis=-1))).mistake == "missing_keepdims"
+def test_a_missing_return_is_reported():
+    def no_return(probs, grad_out):
+        grad_out -= (grad_out * probs).sum(axis=1, keepdims=True)
+        grad_out *= probs
+
+    result = smgrad.diagnose(no_return)
+    assert (result.status, result.mistake, result.symptom) == ("wrong", "unknown",
+                                                               "returned None")
+    assert result.message == "wrong: it returned None: is a `return` missing?"
+    assert result.where == "probe 0 (batch 3 × classes 5)"
 
 
 def test_nan_is_reported_where_it_is():
     result = smgrad.diagnose(lambda s, g: np.full_like(s, np.nan))
     assert result.mistake == "unknown" and result.symptom == "not finite"
     assert "returned nan at index (0, 0)" in result.message
+    assert result.where == "probe 0 (batch 3 × classes 5), index (0, 0)"
 
 
 def test_a_raising_backward_is_reported_not_raised():
     def todo(probs, grad_out):
         raise NotImplementedError("write the backward here")
 
-    for rule in smgrad.diagnose.RULES:
+    for rule in mistakes.RULES:
         result = smgrad.diagnose(todo, rule=rule)
         assert result.mistake == "unknown" and result.symptom == "raised"
-        assert "raised NotImplementedError: write the backward here" in result.message
+        assert result.message == ("wrong: on probes 0, 1 and 2, it raised "
+                                  "NotImplementedError: write the backward here")
 
 
 @pytest.mark.parametrize("exc", [ValueError("bad"), ZeroDivisionError("division by zero"),
@@ -619,7 +809,9 @@ def test_wrong_shape_is_reported_with_both_shapes():
 
     result = smgrad.diagnose(per_row)
     assert result.mistake == "unknown" and result.symptom == "wrong shape"
-    assert "returned shape (3,), expected (3, 5)" in result.message
+    assert "returned shape (3,) for inputs of shape (3, 5)" in result.message
+    assert result.message.count("a gradient has one entry per input entry") == 1
+    assert result.where == "probe 0 (batch 3 × classes 5)"
 
 
 def test_a_list_wrapped_result_is_reported_with_its_shape():
@@ -630,11 +822,11 @@ def test_a_list_wrapped_result_is_reported_with_its_shape():
 
     result = smgrad.diagnose(list_of_one)
     assert result.mistake == "unknown"
-    assert "returned shape (1, 3, 5), expected (3, 5)" in result.message
+    assert "returned shape (1, 3, 5) for inputs of shape (3, 5)" in result.message
 
 
 @pytest.mark.parametrize("value, words", [
-    (["a", "b"], "list of text, not numbers"),                 # was a ValueError message
+    (["a", "b"], "list of text, not numbers"),
     ([[1.0, 2.0], [3.0]], "not a rectangular array"),
     (np.ones((3, 5)) * 1j, "complex"),
     ({"grad": 1.0}, "not numbers"),
@@ -643,16 +835,6 @@ def test_a_result_that_is_not_numbers_is_reported(value, words):
     result = smgrad.diagnose(lambda probs, grad_out: value)
     assert result.mistake == "unknown" and result.symptom == "wrong type"
     assert words in result.message
-
-
-def test_a_missing_return_is_reported():
-    def no_return(probs, grad_out):
-        grad_out -= (grad_out * probs).sum(axis=1, keepdims=True)
-        grad_out *= probs
-
-    result = smgrad.diagnose(no_return)
-    assert result.mistake == "unknown" and result.symptom == "returned None"
-    assert "returned None" in result.message and "return" in result.message
 
 
 @needs_torch
@@ -684,6 +866,12 @@ def test_no_warning_escapes_from_the_learners_code():
     assert result.mistake == "unknown" and result.symptom == "not finite"
 
 
+def test_statuses_and_symptoms_are_listed():
+    assert STATUSES == ("right", "wrong", "cannot run")
+    assert {"returned None", "wrong type", "wrong shape", "raised", "not finite",
+            "wrong values", "timed out"} <= set(SYMPTOMS)
+
+
 # --- the learner's code cannot corrupt the probes ---------------------------------------
 
 @pytest.mark.parametrize("rule", ["softmax", "cross_entropy"])
@@ -701,11 +889,11 @@ def test_learner_cannot_corrupt_the_probes(rule):
         return result
 
     assert smgrad.diagnose(vandal, rule=rule).ok
-    probes = list(_probes(rule).values())
+    probes = _probes(rule)
     assert len(received) == len(probes)
-    for (a, b), (p, g) in zip(received, probes):
-        np.testing.assert_array_equal(a, p)
-        np.testing.assert_array_equal(b, g)
+    for (a, b), probe in zip(received, probes):
+        np.testing.assert_array_equal(a, probe.args[0])
+        np.testing.assert_array_equal(b, probe.args[1])
     assert smgrad.diagnose(vandal, rule=rule).ok   # and a second diagnosis is the same
 
 
