@@ -616,7 +616,9 @@ def _layer() -> str:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-W", "error", "-m", "smgrad", "diagnose", *args],
+    # --timeout: PyTorch's import counts against it, and this is not a test of it
+    return subprocess.run([sys.executable, "-W", "error", "-m", "smgrad", "diagnose",
+                           "--timeout", "120", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
