@@ -21,7 +21,7 @@ printing of round-off), ``mistakes`` (the catalogue of learners' wrong rules),
 Imported on first use, so that ``import smgrad`` needs only numpy: ``frameworks`` (the
 same computations in PyTorch and MXNet), ``plotting`` (matplotlib figures),
 ``mxnet_cells`` (the book's ``%%mxnet`` cells), ``feedback`` (the exercises' check
-cells), ``cli`` (the console script, ``smgrad diagnose FILE:FUNC``).
+cells), ``exercises`` (each exercise's contract and reference), ``cli`` (the console script, ``smgrad diagnose FILE:FUNC``).
 """
 
 import importlib as _importlib
@@ -36,7 +36,7 @@ from .losses import cross_entropy, cross_entropy_grad
 __version__ = "0.1.0"
 
 # Modules imported when first used (PEP 562): what they import stays out of `import smgrad`.
-_LAZY_MODULES = ("cli", "feedback", "frameworks", "mxnet_cells", "plotting")
+_LAZY_MODULES = ("cli", "exercises", "feedback", "frameworks", "mxnet_cells", "plotting")
 
 __all__ = [
     "softmax", "log_softmax", "logsumexp",

@@ -297,13 +297,13 @@ register(Exercise(
     phrases=("`grad_shifted`", "$\\mathbf 1^\\top J = 0$", "`(3,)`",
              "$g = 2 g_0 + 5 \\cdot \\mathbf 1 = (7, 5, 1)$"),
     known=(
-        Known("shift_passed_through", "it is 2 g0^T J plus 5 in every entry: the "
-              "constant part 5 * 1 of g went through as if J were the identity",
+        Known("shift_passed_through", "5 was added to every entry: the constant part "
+              "5 * 1 of g went through as if J were the identity",
               lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT),
-        Known("shift_times_probs", "it is 2 g0^T J plus 5 s: the constant part 5 * 1 of "
-              "g went through as 5 s",
+        Known("shift_times_probs", "5 s was added: the constant part 5 * 1 of g went "
+              "through as 5 s",
               lambda: SCALE * softmax_vjp(S_GIVEN, G0) + SHIFT * S_GIVEN),
-        Known("scale_lost", "it is g0^T J: the factor 2 in g = 2 g0 + 5 * 1 is lost",
+        Known("scale_lost", "the factor 2 in g = 2 g0 + 5 * 1 is lost",
               lambda: softmax_vjp(S_GIVEN, G0)),
         Known("all_zero", "it is zero everywhere: only the constant part of g is lost "
               "in g^T J, not all of g", lambda: np.zeros(3)),
@@ -367,7 +367,8 @@ register(Exercise(
 register(Exercise(
     key="ch2-ex3", chapter="02_fused_loss", answer="temperature_grad",
     skill="the chain rule through x / T: a diagonal Jacobian, a factor 1/T",
-    reference=lambda x, t, temp: (softmax(x / temp) - t) / (_rows(x) * temp),
+    reference=lambda logits, targets, T: (softmax(logits / T) - targets) / (
+        _rows(logits) * T),
     probes=_loss_probes(((3, 10), (4, 4), (5, 3)), seed=13, extra=TEMPERATURES,
                         extra_name="T", extra_factor=T_NAME),
     phrases=("`temperature_grad(logits, targets, T)`", "(batch, classes)")))
@@ -375,10 +376,10 @@ register(Exercise(
 
 # --- chapter 2b -------------------------------------------------------------------------
 
-def _hidden_grad(hidden: np.ndarray, weights: np.ndarray, bias: np.ndarray,
+def _hidden_grad(H: np.ndarray, W: np.ndarray, b: np.ndarray,  # noqa: N803 (the math)
                  targets: np.ndarray) -> np.ndarray:
-    errors = (softmax(hidden @ weights + bias) - targets) / hidden.shape[0]
-    return errors @ weights.T
+    errors = (softmax(H @ W + b) - targets) / H.shape[0]
+    return errors @ W.T
 
 
 def _hidden_probes() -> tuple:
@@ -420,7 +421,7 @@ register(Exercise(
     key="ch2b-ex2", chapter="02b_train_digits", answer="engine_ce_grad",
     skill="build the fused loss lse(x) - t^T x in an autograd engine, finite at any "
           "logits: a shift that is a constant needs no gradient",
-    reference=lambda x, t: (softmax(x) - t) / _rows(x),
+    reference=lambda logits, targets: (softmax(logits) - targets) / _rows(logits),
     probes=_engine_probes(),
     rule="cross_entropy",
     constraints=("engine",),
@@ -586,7 +587,7 @@ def _mask_probes() -> tuple:
 register(Exercise(
     key="ch5-ex1", chapter="05_stability", answer="stable_logsumexp",
     skill="shift by the largest logit: log-sum-exp without overflow, in float32",
-    reference=lambda x: logsumexp(x.astype(np.float64)),
+    reference=lambda x: logsumexp(np.asarray(x, dtype=np.float64)),
     probes=_lse_probes(), dtype="float32",
     phrases=("`stable_logsumexp(x)`", "1-D float32 array", "returned as a float32 number",
              "$10^4$", "`-inf`"),
@@ -603,7 +604,7 @@ register(Exercise(
     probes=_bce_probes(), dtype="float64", relative=True,
     phrases=("`two_class_loss(z)`", "float64", "relative", "as large as 1000"),
     known=(
-        Known("overflow", "e^(-z) overflows for z as low as -1000: the loss is inf "
+        Known("overflow", "e^(-z) overflows for the most negative z: the loss is inf "
               "there", _bce_naive),
         Known("digits_lost", "where the loss is tiny (z of 30 and more) the answer is 0 "
               "or wrong from its first digit, though it is close where the loss is "

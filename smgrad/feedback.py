@@ -27,6 +27,8 @@ from typing import Callable, Iterable, Mapping, Optional
 import numpy as np
 
 from . import exercises as _exercises
+from .diagnosis import RULES
+from .diagnosis import diagnose as _diagnose
 from ._compare import (compare, describe, kind_of, least_precise, precision_of, to_array,
                        tolerance)
 from .forward import softmax
@@ -56,9 +58,17 @@ class Feedback(WrappedRepr):
     name : str
         The answer's name.
     mistake : str or None
-        The mistake recognised, when ``status == "wrong"`` and it is a known one: the
-        description given to :func:`check_value`, or the family from
-        :func:`smgrad.diagnose`.
+        What is recognised, when ``status == "wrong"``: a known mistake's identifier
+        (the exercise's, or :func:`smgrad.diagnose`'s catalogue entry), a kind of
+        difference (``"sign"``, ``"factor"``, ``"transpose"``, ``"axes"``, ``"shift"``,
+        ``"not finite"``), ``"returned None"``, ``"raised"`` or ``"constraint"``; None
+        when the values are wrong in no recognised way.
+    factor : str or None
+        The constant factor the answer is off by, when it is one (``"N (the batch
+        size)"``, or diagnose's ``"1/N"``).
+    where : tuple or str
+        Where it is first wrong, counting from 0: an index, or diagnose's description
+        of the probe and index; ``()`` when it does not apply.
 
     Examples
     --------
@@ -75,7 +85,7 @@ class Feedback(WrappedRepr):
     name: str = ""
     mistake: Optional[str] = None
     factor: Optional[str] = None
-    where: tuple = ()
+    where: object = ()
 
     def __bool__(self) -> bool:
         return self.status == "right"
@@ -124,7 +134,8 @@ def _judge_value(answer: object, expected: object, name: str,
             return Feedback("wrong", f"{subject}: wrong: {description}", name,
                             mistake=description)
     found = describe(arr, expected_arr, rtol, atol)
-    return Feedback("wrong", f"{subject}: wrong: {found.message}", name,
+    words = found.message if found.message == "wrong value" else f"wrong: {found.message}"
+    return Feedback("wrong", f"{subject}: {words}", name,
                     mistake=None if found.kind == "values" else found.kind,
                     factor=found.factor, where=found.where)
 
@@ -193,16 +204,12 @@ def _not_a_function(name: str, fn: object, signature: str) -> Feedback:
                                   f"{signature}, got {kind_of(fn)}", name)
 
 
-#: The rules :func:`check_backward` (and :func:`smgrad.diagnose`) know.
-RULES = ("softmax", "log_softmax", "cross_entropy")
-
-
 def _backward_exercise(rule: str, name: str):
     """An unregistered exercise: ``rule``'s right backward on 2-D probes."""
     if rule == "cross_entropy":
         return _exercises.Exercise(
             key=rule, chapter="", answer=name, skill="", rule=rule,
-            reference=lambda x, t: (softmax(x) - t) / x.shape[0],
+            reference=lambda logits, targets: (softmax(logits) - targets) / len(logits),
             probes=_exercises.get("ch2b-ex2").probes[:3])
     return _exercises.Exercise(
         key=rule, chapter="", answer=name, skill="", rule=rule,
@@ -385,7 +392,8 @@ def _check_in_quiet(exercise, answer: object) -> Feedback:
     if exercise.is_value:
         return _judge_answer(exercise, answer, exercise.reference(), name, (), {})
     if not callable(answer):
-        return _not_a_function(name, answer, f"{name}(...)")
+        params = ", ".join(_inspect.signature(exercise.reference).parameters)
+        return _not_a_function(name, answer, f"{name}({params})")
     if _body_is_ellipsis(answer):
         return _not_attempted(name, "your code")
     broken = _source_constraints(exercise, answer)
@@ -471,7 +479,8 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
             return Feedback("wrong", f"{subject}: wrong: {known.says}", name,
                             mistake=known.mistake)
     found = describe(arr, expected, rtol, atol, factors)
-    return Feedback("wrong", f"{subject}: wrong: {found.message}", name,
+    words = found.message if found.message == "wrong value" else f"wrong: {found.message}"
+    return Feedback("wrong", f"{subject}: {words}", name,
                     mistake=None if found.kind == "values" else found.kind,
                     factor=found.factor, where=found.where)
 
@@ -489,24 +498,15 @@ def _named_by_diagnose(exercise, fn: Callable, verdict: Feedback, subject: str,
     if exercise.rule is None or verdict.status in ("wrong type",):
         return verdict
     try:
-        found = _diagnose_fn()(fn, rule=exercise.rule)
+        found = _diagnose(fn, rule=exercise.rule)
     except Exception:
         return verdict
-    mistake = getattr(found, "mistake", None)
-    if found.ok or mistake in (None, "unknown"):
+    if found.status != "wrong" or found.mistake in (None, "unknown"):
         return verdict
-    words = getattr(found, "explanation", "") or found.message
-    return Feedback("wrong", f"{name}: wrong: {words}", name, mistake=mistake,
-                    factor=getattr(found, "factor", None),
-                    where=tuple(getattr(found, "where", None) or ()))
-
-
-def _diagnose_fn() -> Callable:
-    """smgrad's diagnose function (``smgrad.diagnose``, a function or a callable module
-    holding one)."""
-    import smgrad
-    target = smgrad.diagnose
-    return target if _inspect.isfunction(target) else target.diagnose
+    words = found.message[len("wrong: "):] if found.message.startswith("wrong: ") \
+        else found.message
+    return Feedback("wrong", f"{name}: wrong: {words}", name, mistake=found.mistake,
+                    factor=found.factor, where=found.where)
 
 
 # --- constraints ------------------------------------------------------------------------
@@ -587,15 +587,21 @@ def _jacobian_sized(exercise, fn: Callable) -> Optional[str]:
     rng = np.random.default_rng(0)
     probs, grad_out = softmax(rng.standard_normal(shape)), rng.standard_normal(shape)
     result_bytes = probs.nbytes
-    _tracemalloc.start()
+    tracing = _tracemalloc.is_tracing()  # the learner's own tracing is left running
+    if tracing:
+        _tracemalloc.reset_peak()
+    else:
+        _tracemalloc.start()
     try:
+        before = _tracemalloc.get_traced_memory()[0]
         with np.errstate(all="ignore"):
             fn(probs, grad_out)
-        peak = _tracemalloc.get_traced_memory()[1]
+        peak = _tracemalloc.get_traced_memory()[1] - before
     except Exception:
         return None
     finally:
-        _tracemalloc.stop()
+        if not tracing:
+            _tracemalloc.stop()
     if peak <= 32 * result_bytes:
         return None
     return (f"on inputs of shape {shape} it used {peak / 2**20:.1f} MiB at its peak, "

@@ -44,6 +44,31 @@ def test_attempt_gets_its_verdict(attempt):
     assert first_line
 
 
+def _reference_values(key: str) -> np.ndarray:
+    ex = exercises.get(key)
+    if ex.is_value:
+        return np.ravel(np.asarray(ex.reference(), dtype=np.float64))
+    with np.errstate(all="ignore"):
+        return np.concatenate([np.ravel(np.asarray(ex.reference(*p.args), dtype=np.float64))
+                               for p in ex.probes])
+
+
+@pytest.mark.parametrize("attempt", [a for a in ATTEMPTS if a.verdict != "right"],
+                         ids=[i for a, i in zip(ATTEMPTS, IDS) if a.verdict != "right"])
+def test_feedback_never_shows_the_reference(attempt):
+    """No digits of a right value (three decimals or more, or a whole number of more
+    than two digits) in the message of a wrong attempt."""
+    message = feedback.check(attempt.key, attempt.answer).message
+    values = _reference_values(attempt.key)
+    values = values[np.isfinite(values) & (np.abs(values) > 1e-3)]
+    for v in values:
+        shown = (f"{abs(v):.0f}" if float(v).is_integer() and abs(v) >= 100
+                 else f"{abs(v):.3f}")
+        if shown in ("0.000", "0.001"):
+            continue
+        assert shown not in message, (shown, message)
+
+
 def test_the_corpus_covers_every_exercise():
     counts = Counter((a.key, a.verdict == "right") for a in ATTEMPTS)
     assert len(ATTEMPTS) >= 250

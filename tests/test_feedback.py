@@ -115,8 +115,8 @@ def test_value_wrong_values_say_where_not_what():
     fb = feedback.check_value(answer, EXPECTED, name="grad",
                               mistakes={"unrelated": np.zeros((2, 3))})
     assert fb.status == "wrong" and fb.mistake is None
-    assert fb.message == ("grad: wrong values: 2 of 6 entries are wrong, the first at "
-                          "index (0, 1)")
+    assert fb.message == ("grad: wrong: 2 of 6 entries are wrong, the first at "
+                          "index (0, 1) (indices count from 0)")
     assert_reveals_nothing(fb)
     assert_the_learner_edition_can_read_it(fb)
 
@@ -211,7 +211,8 @@ def test_backward_wrong_values_do_not_show_the_expected_numbers():
 
     fb = feedback.check_backward(half_right, name="vjp")
     assert fb.status == "wrong" and fb.mistake is None
-    assert "largest error at index" in fb.message and "probe" in fb.message
+    assert "the first at index (0, 0) (indices count from 0)" in fb.message
+    assert fb.message.startswith("vjp on probs of shape (3, 5): wrong:")
     assert "expected" not in fb.message and "got" not in fb.message
     assert not re.search(r"\d\.\d\d", fb.message), fb.message    # no values printed
     assert_the_learner_edition_can_read_it(fb)
@@ -219,16 +220,15 @@ def test_backward_wrong_values_do_not_show_the_expected_numbers():
 
 def test_backward_wrong_shape_and_type():
     fb = feedback.check_backward(lambda s, g: (s * g).sum(axis=1), name="vjp")
-    assert fb.status == "wrong shape" and "returned shape (3,)" in fb.message
-    assert "expected" not in fb.message
+    assert fb.status == "wrong shape" and "got shape (3,)" in fb.message
     fb = feedback.check_backward(lambda s, g: "grad", name="vjp")
-    assert fb.status == "wrong type" and "not numbers" in fb.message
+    assert fb.status == "wrong type" and "got a str" in fb.message
     fb = feedback.check_backward(np.zeros((3, 5)), name="vjp")
     assert fb.status == "wrong type"
-    assert fb.message == ("vjp: wrong type: expected a function fn(probs, grad_out) -> "
-                          "grad_x, got an array of shape (3, 5) (float64)")
+    assert fb.message == ("vjp: wrong type: expected a function vjp(probs, grad_out), "
+                          "got an array of shape (3, 5) (float64)")
     fb = feedback.check_backward("abc", rule="cross_entropy", name="grad")
-    assert "fn(logits, targets) -> grad_logits" in fb.message
+    assert "grad(logits, targets)" in fb.message
 
 
 def test_backward_exceptions_are_feedback():
@@ -283,7 +283,7 @@ def test_function_wrong_values_name_the_example_not_the_values():
 
     fb = feedback.check_function(times_t, reference, EXAMPLES, name="softmax_t")
     assert fb.status == "wrong"
-    assert fb.message.startswith("softmax_t on example 1: wrong values: ")
+    assert fb.message.startswith("softmax_t on example 0: wrong: ")
     for args in EXAMPLES:
         assert_reveals_nothing(fb, reference(*args))
     assert_the_learner_edition_can_read_it(fb)
@@ -294,7 +294,7 @@ def test_function_right_on_the_first_example_only():
         return smgrad.softmax(np.asarray(x) / 2.0)
 
     fb = feedback.check_function(ignores_t, reference, EXAMPLES)
-    assert fb.message.startswith("softmax_t on example 2: wrong values")
+    assert fb.message.startswith("softmax_t on example 1: wrong:")  # counted from 0
 
 
 def test_function_problems_are_feedback_never_raised():
@@ -303,7 +303,7 @@ def test_function_problems_are_feedback_never_raised():
 
     fb = feedback.check_function(raises, reference, EXAMPLES)
     assert fb.status == "wrong"
-    assert fb.message == ("softmax_t on example 1: wrong: it raised ZeroDivisionError: "
+    assert fb.message == ("softmax_t on example 0: wrong: it raised ZeroDivisionError: "
                           "t is zero (arguments: an array of shape (3,), 2.0)")
     fb = feedback.check_function(lambda x, t: np.asarray(x).sum(), reference, EXAMPLES)
     assert fb.status == "wrong shape" and "got a single number" in fb.message
@@ -319,7 +319,7 @@ def test_function_problems_are_feedback_never_raised():
         return reference(x, t) if len(calls) <= 2 else None
 
     fb = feedback.check_function(none_later, reference, EXAMPLES)
-    assert fb.status == "wrong" and "example 2" in fb.message and "return" in fb.message
+    assert fb.status == "wrong" and "example 1" in fb.message and "return" in fb.message
 
 
 def test_function_cannot_change_the_examples():
@@ -338,3 +338,94 @@ def test_function_one_argument_examples_need_no_tuple():
     fb = feedback.check_function(smgrad.softmax, smgrad.softmax, [np.ones(3), np.zeros(2)],
                                  name="my_softmax")
     assert fb.message == "my_softmax: right"
+
+
+# --- the one describer of wrong values (smgrad._compare.describe) ------------------------
+
+@pytest.mark.parametrize("change, kind, words", [
+    (lambda e: -e, "sign", "sign is flipped"),
+    (lambda e: e / 3, "factor", "N (the batch size) times too small"),
+    (lambda e: e * 5, "factor", "n (the number of classes) times too large"),
+    (lambda e: e * 1.7, "factor", "off by the same factor"),
+    (lambda e: np.swapaxes(e, 1, 2), "transpose", "transpose"),
+    (lambda e: np.swapaxes(e, 0, 1), "axes", "axes 0 and 1 are swapped"),
+    (lambda e: np.roll(e, 1, axis=2), "shift", "off by one along axis 2"),
+    (lambda e: np.where(e > 1, np.nan, e), "not finite", "nan at index"),
+])
+def test_values_say_what_the_mistake_does(change, kind, words):
+    expected = np.random.default_rng(3).standard_normal((4, 4, 4))
+    fb = feedback.check_value(change(expected), expected, name="grad")
+    from smgrad._compare import describe
+    found = describe(change(expected), expected,
+                     factors={"N (the batch size)": 3, "n (the number of classes)": 5})
+    assert fb.status == "wrong" and found.kind == kind
+    assert words in found.message, found.message
+    assert_reveals_nothing(fb, expected)
+    assert_the_learner_edition_can_read_it(fb)
+
+
+def test_a_lone_wrong_number_reveals_no_ratio():
+    fb = feedback.check_value(0.3, 0.123456, name="p")
+    assert fb.message == "p: wrong value"
+
+
+# --- check(key, answer): the cases, one each ---------------------------------------
+
+def test_check_judges_at_the_precision_asked():
+    def lse16(x):
+        return np.float16(np.logaddexp.reduce(x.astype(np.float64)))
+
+    def lse_plus(x):
+        return np.float32(np.logaddexp.reduce(x) + 0.03)
+
+    fb = feedback.check("ch5-ex1", lse16)
+    assert fb.status == "wrong type" and "a float32 answer is asked, got float16" in fb.message
+    assert feedback.check("ch5-ex1", lse_plus).status == "wrong"
+    assert feedback.check("ch5-ex1", lambda x: np.logaddexp.reduce(x)).status == "right"
+
+
+def test_check_probes_every_promised_shape():
+    def two_d_only(probs, grad_out):
+        jac = probs[:, :, None] * (np.eye(probs.shape[-1]) - probs[:, None, :])
+        return np.einsum("bi,bij->bj", grad_out, jac)
+
+    fb = feedback.check("ch1-ex3", two_d_only)
+    assert fb.status == "wrong" and "probs of shape (5,)" in fb.message
+    assert "raised" in fb.message
+
+
+def test_check_measures_memory_and_reads_loops():
+    def blocks(probs, grad_out):
+        jac = probs[:, :, None] * (np.eye(probs.shape[-1]) - probs[:, None, :])
+        return np.einsum("bi,bij->bj", grad_out, jac)
+
+    def looped(probs):
+        return np.stack([np.diag(p) - np.outer(p, p) for p in probs.reshape(
+            -1, probs.shape[-1])]).reshape(probs.shape + probs.shape[-1:])
+
+    fb = feedback.check("ch3-ex-vjp", blocks)
+    assert fb.status == "wrong" and fb.mistake == "constraint" and "MiB" in fb.message
+    fb = feedback.check("ch4-ex1", looped)
+    assert fb.mistake == "constraint" and "Python loop (a comprehension" in fb.message
+    import tracemalloc
+    tracemalloc.start()
+    try:  # a learner who traces memory themselves: measured the same, left tracing
+        assert feedback.check("ch3-ex-vjp", blocks).mistake == "constraint"
+        assert tracemalloc.is_tracing()
+    finally:
+        tracemalloc.stop()
+
+
+def test_check_says_a_return_is_missing_not_not_attempted():
+    def forgot(probs, grad_out):
+        probs * grad_out
+
+    fb = feedback.check("ch3-ex-vjp", forgot)
+    assert fb.status == "wrong" and "returned None: is a `return` missing?" in fb.message
+    assert feedback.check("ch1-ex1", None).message == (
+        "grad_s1_x3: wrong: it is None: is a `return` missing?")
+
+
+def test_check_names_the_length_one_axis_too():
+    fb = feedback.check("ch1-ex2", np.zeros((1, 2, 1, 1)))
+    assert "axis of length 1" in fb.message and "all ones" in fb.message

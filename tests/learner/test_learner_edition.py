@@ -170,6 +170,9 @@ def test_as_generated_it_runs_and_every_check_says_not_attempted(path):
             text = _text(cells[cell_id])
             assert re.search(r"not attempted", text, re.I), f"{label}: {text!r}"
             assert "Traceback" not in text
+    for cell in nb.cells:  # chapter cells that call smgrad.diagnose show no fix either
+        text = _text(cell)
+        assert "Fix" not in text and "the right rule is" not in text, text
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)

@@ -112,3 +112,10 @@ def test_links_go_after_the_exercises_heading_and_are_idempotent():
     assert "/blob/main/exercises/01_zero_gradient.ipynb" in nb.cells[1].source
     assert not me.add_links(nb, "01_zero_gradient")
     assert sum(c.id == me.LINK_CELL_ID for c in nb.cells) == 1
+
+
+def test_two_step_hints_are_summarised_by_their_first_words():
+    text = me.learner_markdown("```{hint}\n:class: dropdown\n**A nudge.** Look at row 1.\n```"
+                               "\n\n```{hint}\n:class: dropdown\nPlain.\n```")
+    assert "<summary>A nudge</summary>\n\nLook at row 1." in text
+    assert "<summary>Hint</summary>\n\nPlain." in text
