@@ -531,8 +531,8 @@ register(Exercise(
     skill="a custom autograd Function: forward saves what backward needs, backward "
           "returns the vector-Jacobian product of a Jacobian that is not symmetric",
     reference=lambda probs, grad_out: log_softmax_vjp(probs, grad_out),
-    probes=_vjp_probes(((3, 5), (4, 4), (2, 3, 4)), seed=44),
-    rule="log_softmax", adapt=_log_softmax_function_rule,
+    probes=_vjp_probes(((3, 5), (4, 4), (5,), (2, 3, 4)), seed=44),
+    dtype="float64", rule="log_softmax", adapt=_log_softmax_function_rule,
     phrases=("`LogSoftmaxFunction`", "`torch.autograd.Function`", "`dim=-1`")))
 
 

@@ -113,6 +113,6 @@ if torch is not None:
     add(K, "an extra axis", "wrong shape", _variant(lambda s, g: (g - s * _sum(g))[None]),
         "shape")
     add(K, "float16 gradient", "wrong type", _variant(lambda s, g: (g - s * _sum(g)).half()),
-        "float32")
+        "float64")
     add(K, "a plain function", "wrong", lambda probs, grad_out: grad_out,
         "not a subclass of torch.autograd.Function")
