@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Mapping, Optional
 import numpy as np
 
 from . import exercises as _exercises
+from ._autograd_functions import FunctionError
 from .diagnosis import RULES
 from .diagnosis import diagnose as _diagnose
 from ._compare import (compare, describe, kind_of, least_precise, precision_of, to_array,
@@ -415,6 +416,8 @@ def _judge_call(exercise, fn: Callable, probe, subject: str, name: str) -> Feedb
     try:
         with np.errstate(all="ignore"):
             result = fn(*_copies(probe.args))
+    except FunctionError as exc:  # a custom Function's forward, or what autograd refuses
+        return Feedback("wrong", f"{subject}: wrong: {exc}", name, mistake="function")
     except Exception as exc:  # reported, never raised through
         return Feedback("wrong", f"{subject}: wrong: it raised {type(exc).__name__}: "
                                  f"{exc}", name, mistake="raised")

@@ -503,8 +503,10 @@ def test_the_exercise_on_a_function_gives_feedback():
     verdict = feedback.check("ch4-ex4", LogSoftmaxTransposed)
     assert verdict.status == "wrong" and verdict.mistake == "transposed_jacobian"
     softmax_forward = feedback.check("ch4-ex4", Softmax)
-    assert "its forward is not log_softmax" in softmax_forward.message
+    assert softmax_forward.status == "wrong" and softmax_forward.mistake == "function"
+    assert "wrong: its forward is not log_softmax" in softmax_forward.message
     assert "Traceback" not in softmax_forward.message
+    assert "FunctionError" not in softmax_forward.message
 
 
 def test_as_rule_never_raises_itself():
