@@ -565,6 +565,7 @@ def _source_constraints(exercise, fn: Callable) -> Optional[str]:
                     f"of the function); the exercise asks for broadcasting only")
     names = {n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)} | {
         n.attr for n in _ast.walk(node) if isinstance(n, _ast.Attribute)}
+    names |= _real_names(fn, names)
     if "no smgrad" in exercise.constraints and "smgrad" in names:
         return "it uses smgrad; the exercise asks for numpy only"
     if "engine" in exercise.constraints:
@@ -573,6 +574,18 @@ def _source_constraints(exercise, fn: Callable) -> Optional[str]:
             return (f"it calls {used[0]}; the exercise asks you to build the loss from "
                     f"the engine's exp, sum, log and arithmetic")
     return None
+
+
+def _real_names(fn: Callable, names: set) -> set:
+    """What the global names a function reads really are (``from smgrad import
+    softmax_jacobian as sj`` makes ``sj`` read as ``smgrad`` and ``softmax_jacobian``)."""
+    found = set()
+    for name in names:
+        obj = getattr(fn, "__globals__", {}).get(name)
+        module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+        if isinstance(module, str) and module.split(".")[0] == "smgrad":
+            found |= {"smgrad", getattr(obj, "__name__", "")}
+    return found
 
 
 def _run_constraints(exercise, fn: Callable) -> Optional[str]:

@@ -4,6 +4,7 @@ per-sample blocks, attention, log-sum-exp, the two-class loss, masking, bytes.""
 import numpy as np
 
 import smgrad
+from smgrad import softmax_jacobian as jacobian_blocks
 
 from attempts_base import add, right, torch, wrong
 
@@ -175,6 +176,11 @@ def _bj_loop(probs):
 @wrong(K, "calls smgrad", "numpy only")
 def _bj_smgrad(probs):
     return smgrad.softmax_jacobian(probs)
+
+
+@wrong(K, "smgrad under another name", "numpy only")
+def _bj_alias(probs):
+    return jacobian_blocks(probs)
 
 
 @wrong(K, "one matrix for the flattened batch", "shape", verdict="wrong shape")
