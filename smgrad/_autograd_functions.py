@@ -160,7 +160,7 @@ def judge(obj: Callable, rule: str, judge_rule: Callable[[Callable], Verdict],
     verdict
         ``judge_rule``'s verdict on the rule ``obj`` stands for (for a Function, the
         float64 one, or the float32 one where only that is wrong, its message beginning
-        "in float32:"), or ``refuse``'s.
+        "wrong in float32 (right in float64): "), or ``refuse``'s.
     """
     framework = framework_of(obj)
     if framework is None:

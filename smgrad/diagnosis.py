@@ -272,7 +272,7 @@ def diagnose(backward: Callable[[np.ndarray, np.ndarray], object],
         ``-Σ t log softmax(logits)``, ``targets`` one-hot. Arguments are float64 arrays
         of shape ``(batch, classes)``, softmax along the last axis (fresh copies on each
         call). It may return an array of any float dtype, a nested list, or a PyTorch
-        tensor.
+        tensor. It may also be written for a framework (see Notes).
     rule : {"softmax", "log_softmax", "cross_entropy"}
         Which rule ``backward`` implements.
 
@@ -296,6 +296,28 @@ def diagnose(backward: Callable[[np.ndarray, np.ndarray], object],
     The mistakes it names are the entries of :data:`smgrad.mistakes.CATALOGUE` for the
     rule, each as it is or times a factor of :data:`smgrad.mistakes.FACTORS`, and the
     right rule times a factor (``sign_flipped``, ``extra_1_over_n``, ...).
+
+    ``backward`` may be written where people write it (:mod:`smgrad._autograd_functions`);
+    nothing is imported to recognise it, so ``import smgrad`` still needs numpy only:
+
+    * **a custom autograd Function**, the class itself (or its ``apply``): a subclass of
+      ``torch.autograd.Function`` (``forward(ctx, x)``, or ``forward(ctx, x, dim)``
+      given ``dim=-1``, or ``forward(x)`` with ``setup_context``) or of
+      ``mxnet.autograd.Function`` (``forward(self, x)``), recognised by those base
+      classes' names in its MRO. Its forward is applied to logits ``x = log(probs)``
+      (so ``softmax(x) == probs``) and must compute softmax, log_softmax or, for
+      ``"cross_entropy"``, the mean loss of ``forward(ctx, logits, targets)`` (targets
+      one-hot, else as class indices); its backward runs through the framework's
+      autograd with the probe's ``grad_out``, and what it returns is judged as a numpy
+      rule's result, in float64 and then in float32. A forward that is not the rule's
+      function gets the symptom ``"wrong forward"`` and no named mistake; a forward that
+      raises, returns None, a non-tensor or the wrong shape, and a backward returning a
+      non-tensor or the wrong number of gradients get their symptom too.
+    * **a plain function on PyTorch tensors** (``.sum(dim=-1, keepdim=True)``,
+      ``torch.exp``, ``.unsqueeze``): it is called with numpy arrays first; when that
+      fails as only tensor code fails (numpy refuses ``dim=`` or ``keepdim=``, a torch
+      function refuses a numpy array, or a tensor method is missing from numpy arrays),
+      it is called with float64 tensors from then on.
 
     Examples
     --------

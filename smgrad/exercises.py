@@ -519,21 +519,21 @@ register(Exercise(
     )))
 
 
-def _softmax_function_rule(answer: object) -> Callable:
+def _log_softmax_function_rule(answer: object) -> Callable:
     """The learner's ``torch.autograd.Function`` class as a numpy rule ``(probs,
-    grad_out) -> grad_x`` (:func:`smgrad._autograd_functions.as_rule`)."""
+    grad_out) -> grad_x`` for log-softmax (:func:`smgrad._autograd_functions.as_rule`)."""
     from ._autograd_functions import as_rule
-    return as_rule(answer, "softmax")
+    return as_rule(answer, "log_softmax")
 
 
 register(Exercise(
-    key="ch4-ex4", chapter="04_batched_jacobians", answer="SoftmaxFunction",
+    key="ch4-ex4", chapter="04_batched_jacobians", answer="LogSoftmaxFunction",
     skill="a custom autograd Function: forward saves what backward needs, backward "
-          "returns the vector-Jacobian product",
-    reference=lambda probs, grad_out: softmax_vjp(probs, grad_out),
-    probes=_vjp_probes(((3, 5), (4, 4), (2, 3, 4)), seed=44),
-    rule="softmax", adapt=_softmax_function_rule,
-    phrases=("`SoftmaxFunction`", "`torch.autograd.Function`", "`dim=-1`")))
+          "returns the vector-Jacobian product of a Jacobian that is not symmetric",
+    reference=lambda probs, grad_out: log_softmax_vjp(probs, grad_out),
+    probes=_vjp_probes(((3, 5), (4, 4), (5,), (2, 3, 4)), seed=44),
+    dtype="float64", rule="log_softmax", adapt=_log_softmax_function_rule,
+    phrases=("`LogSoftmaxFunction`", "`torch.autograd.Function`", "`dim=-1`")))
 
 
 # --- chapter 5 --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Mapping, Optional
 import numpy as np
 
 from . import exercises as _exercises
+from ._autograd_functions import FunctionError
 from .diagnosis import RULES
 from .diagnosis import diagnose as _diagnose
 from ._compare import (compare, describe, kind_of, least_precise, precision_of, to_array,
@@ -415,6 +416,8 @@ def _judge_call(exercise, fn: Callable, probe, subject: str, name: str) -> Feedb
     try:
         with np.errstate(all="ignore"):
             result = fn(*_copies(probe.args))
+    except FunctionError as exc:  # a custom Function's forward, or what autograd refuses
+        return Feedback("wrong", f"{subject}: wrong: {exc}", name, mistake="function")
     except Exception as exc:  # reported, never raised through
         return Feedback("wrong", f"{subject}: wrong: it raised {type(exc).__name__}: "
                                  f"{exc}", name, mistake="raised")
@@ -525,7 +528,12 @@ def _function_node(tree: _ast.AST):
 
 
 def _body_is_ellipsis(fn: Callable) -> bool:
-    """True for the learner edition's stub: a ``def`` whose body is only ``...``."""
+    """True for the learner edition's stub: a ``def`` whose body is only ``...``; for an
+    answer class (a custom autograd Function), every method's body."""
+    if isinstance(fn, type):
+        methods = [getattr(m, "__func__", m) for m in vars(fn).values()
+                   if isinstance(m, (staticmethod, classmethod)) or _inspect.isfunction(m)]
+        return bool(methods) and all(map(_body_is_ellipsis, methods))
     tree = _tree_of(fn)
     node = _function_node(tree) if tree is not None else None
     if not isinstance(node, (_ast.FunctionDef, _ast.AsyncFunctionDef)):

@@ -10,6 +10,7 @@ the ``mxnet`` marker."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -196,17 +197,17 @@ class SoftmaxSetupContext(torch.autograd.Function):
         return probs * (grad_out - (grad_out * probs).sum(dim=-1, keepdim=True))
 
 
-class LogSoftmax(torch.autograd.Function):
+class LogSoftmax(Softmax):
+    """Softmax's forward (it saves the probabilities), its log; log_softmax's rule."""
+
     @staticmethod
     def forward(ctx, x):
-        out = torch.log_softmax(x, dim=-1)
-        ctx.save_for_backward(out)
-        return out
+        return Softmax.forward(ctx, x).log()
 
     @staticmethod
     def backward(ctx, grad_out):
-        (out,) = ctx.saved_tensors
-        return grad_out - out.exp() * grad_out.sum(dim=-1, keepdim=True)
+        (probs,) = ctx.saved_tensors
+        return grad_out - probs * grad_out.sum(dim=-1, keepdim=True)
 
 
 class CrossEntropyOneHot(torch.autograd.Function):
@@ -354,8 +355,8 @@ class CrossEntropySummedGradient(CrossEntropyOneHot):
 class LogSoftmaxTransposed(LogSoftmax):
     @staticmethod
     def backward(ctx, grad_out):
-        (out,) = ctx.saved_tensors
-        return grad_out - (grad_out * out.exp()).sum(dim=-1, keepdim=True)
+        (probs,) = ctx.saved_tensors
+        return grad_out - (grad_out * probs).sum(dim=-1, keepdim=True)
 
 
 NAMED = [(SoftmaxDiagonal, "softmax", "diagonal_only"),
@@ -498,12 +499,14 @@ def test_the_exercise_on_a_function_gives_feedback():
     from smgrad import feedback
 
     assert feedback.check("ch4-ex4", Stub).status == "not attempted"
-    assert feedback.check("ch4-ex4", Softmax).status == "right"
-    verdict = feedback.check("ch4-ex4", SoftmaxDiagonal)
-    assert verdict.status == "wrong" and verdict.mistake == "diagonal_only"
-    sigmoid = feedback.check("ch4-ex4", softmax_function(forward=_sigmoid_forward))
-    assert "its forward is not softmax" in sigmoid.message
-    assert "FunctionError" in sigmoid.message and "Traceback" not in sigmoid.message
+    assert feedback.check("ch4-ex4", LogSoftmax).status == "right"
+    verdict = feedback.check("ch4-ex4", LogSoftmaxTransposed)
+    assert verdict.status == "wrong" and verdict.mistake == "transposed_jacobian"
+    softmax_forward = feedback.check("ch4-ex4", Softmax)
+    assert softmax_forward.status == "wrong" and softmax_forward.mistake == "function"
+    assert "wrong: its forward is not log_softmax" in softmax_forward.message
+    assert "Traceback" not in softmax_forward.message
+    assert "FunctionError" not in softmax_forward.message
 
 
 def test_as_rule_never_raises_itself():
@@ -607,66 +610,36 @@ def test_missing_framework_messages():
 
 # --- the command line, on a file holding a Function class -------------------------------
 
-LAYER = textwrap.dedent('''
-    import torch
-
-
-    class MySoftmax(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            probs = torch.softmax(x, dim=-1)
-            ctx.save_for_backward(probs)
-            return probs
-
-        @staticmethod
-        def backward(ctx, grad_out):
-            (probs,) = ctx.saved_tensors
-            return probs * (grad_out - (grad_out * probs).sum(dim=-1, keepdim=True))
-
-
-    class Diagonal(MySoftmax):
-        @staticmethod
-        def backward(ctx, grad_out):
-            (probs,) = ctx.saved_tensors
-            return probs * (1 - probs) * grad_out
-
-
-    class Loss(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, logits, labels):
-            ctx.save_for_backward(torch.softmax(logits, dim=-1), labels)
-            return torch.nn.functional.cross_entropy(logits, labels)
-
-        @staticmethod
-        def backward(ctx, grad_loss):
-            probs, labels = ctx.saved_tensors
-            onehot = torch.nn.functional.one_hot(labels, probs.shape[-1])
-            return grad_loss * (probs - onehot) / len(labels), None
-''')
+def _layer() -> str:
+    """A file defining three of this module's Functions, as a user's layer.py would."""
+    sources = [inspect.getsource(f) for f in (Softmax, SoftmaxDiagonal, CrossEntropyIndices)]
+    return "\n\n".join(["import torch\n\nF = torch.nn.functional"] + sources)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-W", "error", "-m", "smgrad", "diagnose", *args],
+    # --timeout: PyTorch's import counts against it, and this is not a test of it
+    return subprocess.run([sys.executable, "-W", "error", "-m", "smgrad", "diagnose",
+                           "--timeout", "120", *args],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
 @pytest.fixture()
 def layer(tmp_path):
     path = tmp_path / "layer.py"
-    path.write_text(LAYER)
+    path.write_text(_layer())
     return path
 
 
 def test_cli_takes_a_function_class(layer):
-    done = run_cli(f"{layer}:MySoftmax")
+    done = run_cli(f"{layer}:Softmax")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("correct: matches softmax_vjp on all 3 probes")
     assert done.stderr == ""
 
 
 def test_cli_names_the_mistake_of_a_function_class(layer):
-    done = run_cli(f"{layer}:Diagonal", "--json")
+    done = run_cli(f"{layer}:SoftmaxDiagonal", "--json")
     assert done.returncode == 1, done.stderr
     verdict = json.loads(done.stdout)
     assert verdict["mistake"] == "diagonal_only" and verdict["ok"] is False
@@ -674,7 +647,7 @@ def test_cli_names_the_mistake_of_a_function_class(layer):
 
 
 def test_cli_on_a_loss_function_with_class_indices(layer):
-    done = run_cli(f"{layer}:Loss", "--rule", "cross_entropy")
+    done = run_cli(f"{layer}:CrossEntropyIndices", "--rule", "cross_entropy")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -5,7 +5,8 @@ with each exercise's solution taken out:
 
 * the solution's explanation (from ``{solution-start}`` to ``{solution-end}``) is dropped;
 * each solution code cell becomes a stub: ``name = ...`` for every name the check cell
-  reads, ``def f(args):`` with the body ``...`` for every function it calls;
+  reads, ``def f(args):`` with the body ``...`` for every function it calls, and for an
+  answer class (a custom autograd Function) the class with each method's body ``...``;
 * hints stay (as a collapsed ``<details>`` block: Jupyter and Colab show no MyST);
 * the check cells stay: they call :mod:`smgrad.feedback`, which says "not attempted
   yet" for a stub, names the mistake for a known wrong answer, and "right" when it is;
@@ -142,7 +143,8 @@ def names_read(sources: Iterable[str]) -> set[str]:
 
 def stub(source: str, needed: set[str], label: str) -> str:
     """The learner's stub for a solution cell: each answer name the check cell reads,
-    assigned ``...``; each answer function with its signature and the body ``...``.
+    assigned ``...``; each answer function with its signature and the body ``...``;
+    each answer class with its methods' signatures, each body ``...``.
     Names assigned anywhere in the cell count (inside a ``with`` or ``for`` too), except
     inside functions; everything else in the cell (the solution) is left out."""
     tree = ast.parse(without_magics(source))
@@ -152,6 +154,8 @@ def stub(source: str, needed: set[str], label: str) -> str:
             continue
         if kind == "def":
             text = f"\ndef {name}({ast.unparse(node.args)}):\n    {STUB_MARK}\n"
+        elif kind == "class":
+            text = f"\n{_class_stub(node)}\n"
         else:
             text = f"{name} = {STUB_MARK}"
         lines.append((kind, name, text))
@@ -159,6 +163,19 @@ def stub(source: str, needed: set[str], label: str) -> str:
     header = (f"# Exercise {label}: your answer. Replace each `...` with your code, "
               f"then run\n# the check cell below.")
     return f"{header}\n{body}" if body else f"{header}\n# your code here"
+
+
+def _class_stub(node: ast.ClassDef) -> str:
+    """An answer class (a ``torch.autograd.Function``): its bases, and each method with
+    its decorators and signature, the body ``...``."""
+    bases = ", ".join(ast.unparse(b) for b in node.bases)
+    lines = [f"class {node.name}({bases}):"]
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines += [""] * (len(lines) > 1)
+            lines += [f"    @{ast.unparse(d)}" for d in item.decorator_list]
+            lines += [f"    def {item.name}({ast.unparse(item.args)}):", f"        {STUB_MARK}"]
+    return "\n".join(lines)
 
 
 def _definitions(tree: ast.AST):
@@ -171,6 +188,8 @@ def _definitions(tree: ast.AST):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 yield "def", child.name, child
+            elif isinstance(child, ast.ClassDef):
+                yield "class", child.name, child
             elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
                 yield "name", child.id, child
             if not isinstance(child, scopes):

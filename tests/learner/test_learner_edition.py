@@ -38,7 +38,8 @@ def _solution_lines(source: str) -> list[str]:
     lines = []
     for line in source.split("\n"):
         text = line.strip()
-        if len(text) < 12 or text.startswith(("#", "import ", "from ", "return", "def ", '"""')):
+        if len(text) < 12 or text.startswith(("#", "import ", "from ", "return", "def ", '"""',
+                                              "class ", "@")):
             continue
         lines.append(text)
     return lines
