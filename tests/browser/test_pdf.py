@@ -345,7 +345,7 @@ def test_intro_links_to_the_pdf(visits, book_src, base_url, pdf_path):
     it) opens the PDF that ``make pdf`` wrote."""
     intro = toc_pages(book_src)[0]
     page = visits(intro).page
-    links = page.evaluate("() => [...document.querySelectorAll('main a[href]')]"
+    links = page.evaluate("() => [...document.querySelectorAll('article.bd-article a[href]')]"
                           ".filter(a => /(^|\\/)book\\.pdf$/.test(a.getAttribute('href')))"
                           ".map(a => a.href)")
     assert links == [f"{base_url}book.pdf"], "the intro links to book.pdf beside index.html"
