@@ -1,6 +1,7 @@
 """What a course reader expects on every page, and the book's pages made from the
 repository's own records (no network at build time).
 
+* The navigation's expand/collapse toggles have a name (for screen readers).
 * Each page's "Last updated" date (the theme's footer) is the date of the last commit
   that changed its source (``git log``); a page git does not know (a new file, or no
   git) gets the build's date.
@@ -38,7 +39,21 @@ def _git_date(root: Path, source: Path) -> str | None:
     return result.stdout.strip() or None
 
 
+def _labelled_toggles(generate):
+    """The theme's navigation, with a name on each chapter's expand/collapse toggle (a
+    <summary> that holds only an icon: axe's summary-name)."""
+    def generate_toctree_html(*args, **kwargs):
+        from markupsafe import Markup
+
+        html = str(generate(*args, **kwargs))
+        return Markup(html.replace("<summary>", '<summary aria-label="Sections">'))
+
+    return generate_toctree_html
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
+    if "generate_toctree_html" in context:
+        context["generate_toctree_html"] = _labelled_toggles(context["generate_toctree_html"])
     if doctree is None:
         return
     source = Path(app.env.doc2path(pagename))
@@ -108,19 +123,12 @@ def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
     return table
 
 
-def _toc_notebooks(root: Path) -> list[str]:
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    found: list[str] = []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry and (root / f"{entry['file']}.ipynb").is_file():
-                found.append(f"{entry['file']}.ipynb")
-            walk(entry.get("sections", []))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters", []))
-    return found
+def _notebooks(env) -> list[str]:
+    """The book's notebooks (only those of the toc are built), by file name: the
+    chapters' order."""
+    root = Path(env.app.confdir)
+    paths = (Path(env.doc2path(doc)) for doc in env.found_docs)
+    return sorted(p.relative_to(root).as_posix() for p in paths if p.suffix == ".ipynb")
 
 
 def _pins(root: Path) -> list[str]:
@@ -141,7 +149,7 @@ class ExecutionReport(Directive):
         records = (json.loads(record_path.read_text(encoding="utf-8"))
                    if record_path.is_file() else {})
         rows = []
-        for notebook in _toc_notebooks(root):
+        for notebook in _notebooks(env):
             record = records.get(Path(notebook).name)
             if record is None:
                 rows.append([notebook, "not recorded (run make notebooks)", "", ""])
