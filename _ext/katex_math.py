@@ -10,8 +10,7 @@ screen readers, before any script runs, and the page loads no math script at all
 This extension points sphinxcontrib-katex at that copy of KaTeX (its default is a URL),
 turns an expression KaTeX cannot render into a build warning (an error under ``-W``)
 that quotes the TeX, where sphinxcontrib-katex would print it in red on the page, and
-preloads the two fonts nearly every equation uses, and connects to KaTeX's render
-server once it listens (sphinxcontrib-katex 0.9.11 connects
+connects to KaTeX's render server once it listens (sphinxcontrib-katex 0.9.11 connects
 as soon as the socket file exists, and fails now and then on a busy machine).
 """
 
@@ -74,19 +73,6 @@ def _start_server_process(cls, rundir: Path, timeout: float):
             time.sleep(0.01)
 
 
-# The fonts nearly every equation uses: fetched with the stylesheet, not after it.
-PRELOADED_FONTS = ("KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2")
-
-
-def _preload_fonts(app, pagename, templatename, context, doctree) -> None:
-    if 'class="katex"' not in context.get("body", ""):
-        return
-    links = "".join(
-        f'\n<link rel="preload" href="{context["pathto"]("_static/katex/fonts/" + font, 1)}"'
-        ' as="font" type="font/woff2" crossorigin>' for font in PRELOADED_FONTS)
-    context["metatags"] = context.get("metatags", "") + links
-
-
 def setup(app) -> dict:
     import sphinxcontrib.katex as katex
 
@@ -98,5 +84,4 @@ def setup(app) -> dict:
         # Seconds; 5 by default, short for a machine busy with other builds.
         katex.STARTUP_TIMEOUT = katex.RENDER_TIMEOUT = 60.0
     app.connect("config-inited", _use_local_katex, priority=100)
-    app.connect("html-page-context", _preload_fonts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
