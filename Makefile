@@ -36,7 +36,8 @@ AXE_STAMP   := tests/browser/node_modules/.installed-axe-core-$(AXE_VERSION)
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help book check test test-unit test-np2 test-notebooks test-no-mxnet test-learner \
-        test-book test-browser pdf exercises notebooks record-mxnet bench clean distclean
+        test-book test-browser pdf exercises notebooks record-mxnet bench bench-pages clean \
+        distclean
 
 help: ## list the targets (this text)
 	@echo "usage: make TARGET   (.venv: the book's pinned environment, numpy 1.23.5 and MXNet;"
@@ -145,6 +146,11 @@ record-mxnet: $(STAMP) ## re-record each %%mxnet cell's output, then re-execute 
 bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environments
 	$(PY_NP2) benchmarks/bench_softmax.py
 	$(PY) benchmarks/bench_softmax.py
+
+# Bytes, requests and the time until the math shows, per page of the built book, with and
+# without a 4x CPU slowdown (a benchmark: the 1.5 MB limit is tested by test-browser).
+bench-pages: book $(STAMP_BROWSER) $(CHROMIUM) ## what each page of the book costs to load: _build/bench-pages/pages.md
+	$(PY) tools/bench_pages.py
 
 clean: ## remove _build and test caches; keeps .venv, .venv-np2, .katex
 	rm -rf _build .pytest_cache .hypothesis

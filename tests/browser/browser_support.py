@@ -69,7 +69,7 @@ def page_title(src: Path, page: str) -> str:
     text = re.sub(r"```.*?```", "", markdown_of(src, page), flags=re.S)
     match = re.search(r"^# (.+)$", text, re.M)
     if match is None:
-        raise ValueError(f"{path} has no '# ' title")
+        raise ValueError(f"{source_file(src, page)} has no '# ' title")
     return re.sub(r"[`*_]", "", match.group(1)).strip()
 
 

@@ -67,14 +67,15 @@ def _cut(page, index: int) -> bool:
         return False
     clip = {"x": box["x"], "y": max(0, box["y"] - 20), "width": box["width"],
             "height": box["height"] + 40}
-    clipped = page.screenshot(clip=clip)
-    page.evaluate("([sel, i]) => document.querySelectorAll(sel)[i]"
-                  ".querySelector('.katex-html').style.overflow = 'visible'", [DISPLAYS, index])
-    try:
+    style = ("([sel, i, overflow, background]) => Object.assign(document.querySelectorAll(sel)[i]"
+             ".querySelector('.katex-html').style, {overflow, backgroundImage: background})")
+    try:  # without the scroll shadows (book/style/smgrad.css), which move with overflow
+        page.evaluate(style, [DISPLAYS, index, "", "none"])
+        clipped = page.screenshot(clip=clip)
+        page.evaluate(style, [DISPLAYS, index, "visible", "none"])
         whole = page.screenshot(clip=clip)
     finally:
-        page.evaluate("([sel, i]) => document.querySelectorAll(sel)[i]"
-                      ".querySelector('.katex-html').style.overflow = ''", [DISPLAYS, index])
+        page.evaluate(style, [DISPLAYS, index, "", ""])
     return clipped != whole
 
 
