@@ -150,7 +150,7 @@ bench: $(STAMP) $(STAMP_NP2) ## the benchmarks against PyTorch, in both environm
 # Bytes, requests and the time until the math shows, per page of the built book, with and
 # without a 4x CPU slowdown (a benchmark: the 1.5 MB limit is tested by test-browser).
 bench-pages: book $(STAMP_BROWSER) $(CHROMIUM) ## what each page of the book costs to load: _build/bench-pages/pages.md
-	$(PY) tools/bench_pages.py
+	$(PY) -m tools.bench_pages
 
 clean: ## remove _build and test caches; keeps .venv, .venv-np2, .katex
 	rm -rf _build .pytest_cache .hypothesis

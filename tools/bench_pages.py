@@ -18,7 +18,7 @@ Each figure is the median of ``--runs`` loads. A Markdown table goes to stdout a
 ``_build/bench-pages/pages.md``, the figures to ``_build/bench-pages/pages.json``.
 These are measurements, not a test: the byte limit is a test (tests/browser).
 
-    python tools/bench_pages.py [--html _build/html] [--runs 3]
+    python -m tools.bench_pages [--html _build/html] [--runs 3]
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ import sys
 import threading
 from pathlib import Path
 
-from make_pdf import CHROMIUM_ARGS, ROOT, toc_pages
+from tools.make_pdf import CHROMIUM_ARGS
+from tools.sources import ROOT, toc_pages
 
 THROTTLING = (1, 4)
 # Typeset math: MathJax's <mjx-container> or KaTeX's .katex, inside each .math element.

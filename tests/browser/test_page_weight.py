@@ -10,11 +10,7 @@ limits are here).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from bench_pages import measure  # noqa: E402  (the same measurement as the benchmark)
+from tools.bench_pages import measure  # the same measurement as the benchmark
 
 MAX_BYTES = 1_500_000
 
