@@ -264,9 +264,22 @@ def hide_magic_lines(app, doctree) -> None:
     for block in doctree.findall(nodes.literal_block):
         text = block.astext()
         if text.startswith("%%mxnet"):
-            body = text.split("\n", 1)[1] if "\n" in text else ""
+            body = shown_source(text)
             block[:] = [nodes.Text(body)]
             block.rawsource = body
+
+
+def shown_source(source: str) -> str:
+    """The code of a cell as the book's pages show it: without a first ``%%mxnet`` line.
+
+    >>> shown_source("%%mxnet ch0_demo --keep a\\na = 1")
+    'a = 1'
+    >>> shown_source("b = 2")
+    'b = 2'
+    """
+    if not source.startswith("%%mxnet"):
+        return source
+    return source.split("\n", 1)[1] if "\n" in source else ""
 
 
 def setup(app) -> dict:
