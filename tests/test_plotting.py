@@ -122,12 +122,13 @@ def test_the_shared_figures_are_readable_in_the_book_style():
             plt.close(fig)
 
 
-# Every figure of chapters 1-5: the widths and font sizes its cell asks for, under the
+# Every figure of the chapters: the widths and font sizes its cell asks for, under the
 # book style its setup cell sets, must give text of at least MIN_TEXT_PX at the page
-# width and on a phone. (Chapter 6 is measured once it uses the style too.)
+# width and on a phone.
 BOOK = Path(__file__).resolve().parents[1] / "book"
 STYLED_CHAPTERS = ["01_zero_gradient", "02_fused_loss", "02b_train_digits",
-                   "03_chain_rule_vjp", "04_batched_jacobians", "05_stability"]
+                   "03_chain_rule_vjp", "04_batched_jacobians", "05_stability",
+                   "06_speed"]
 
 
 def _figure_cells(chapter: str) -> list:
