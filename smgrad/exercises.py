@@ -31,20 +31,21 @@ An exercise's **contract** is what its statement promises and asks:
   (what the code does, in plain words, never the fix); ``rule``: the
   :func:`smgrad.diagnose` rule that names the threads' and the families' mistakes.
 
-Registering a new exercise (for instance a chapter 4 exercise on a
-``torch.autograd.Function``): write its reference and probes below, then::
+Registering a new exercise: write its reference and probes below, then (ch4-ex4, a
+``torch.autograd.Function``, is registered this way)::
 
     register(Exercise(
-        key="ch4-ex4", chapter="04_batched_jacobians", answer="SoftmaxFunction",
-        skill="what a custom autograd Function's backward must return",
-        reference=_my_reference, probes=_softmax_probes((2, 3), seed=44),
-        rule="softmax", phrases=("`(batch, n)`",)))
+        key="ch4-ex4", chapter="04_batched_jacobians", answer="LogSoftmaxFunction",
+        skill="...", reference=lambda probs, grad_out: log_softmax_vjp(probs, grad_out),
+        probes=_vjp_probes(((3, 5), (4, 4), (5,), (2, 3, 4)), seed=44),
+        dtype="float64", rule="log_softmax", adapt=_log_softmax_function_rule,
+        phrases=("`LogSoftmaxFunction`", "`torch.autograd.Function`", "`dim=-1`")))
 
 The answer may be any callable: when the learner's answer is a class (a
-``torch.autograd.Function``), wrap it in the exercise's ``adapt`` (a function from the
-answer to a callable with the reference's signature). Then add the check cell
-``feedback.check("ch4-ex4", SoftmaxFunction)``, the solution cell's ``"smgrad"``
-metadata (``"wrong"``, ``"names_mistake"``) and its attempts in ``tests/corpus/``.
+``torch.autograd.Function``), ``adapt`` turns it into a callable with the reference's
+signature. Then add the check cell ``feedback.check("ch4-ex4", LogSoftmaxFunction)``,
+the solution cell's ``"smgrad"`` metadata (``"wrong"``, ``"names_mistake"``) and its
+attempts in ``tests/corpus/``.
 
 >>> from smgrad import exercises
 >>> ex = exercises.get("ch3-ex-vjp")
