@@ -52,4 +52,4 @@ for key, exercise in exercises.REGISTRY.items():
     if exercise.dtype in _LOWER:
         lower = _LOWER[exercise.dtype]
         add(key, f"generic: {np.dtype(lower).name}", "wrong type",
-            _wrapped(answer, lambda a: a.astype(lower)), says=exercise.dtype)
+            _wrapped(answer, lambda a, lower=lower: a.astype(lower)), says=exercise.dtype)
