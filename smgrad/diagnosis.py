@@ -43,6 +43,7 @@ from . import _autograd_functions
 from ._compare import compare, kind_of, least_precise, precision_of, to_array, tolerance
 from .derivatives import log_softmax_vjp, softmax_vjp
 from .forward import softmax
+from .losses import cross_entropy_grad
 from .mistakes import FACTORS, RULES, Factor, Mistake, factors_for, for_rule
 from .printing import WrappedRepr
 
@@ -130,11 +131,6 @@ class Diagnosis(WrappedRepr):
 
 # --- the rules and their probes ---------------------------------------------------------
 
-def _cross_entropy_right(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    s = softmax(logits, axis=-1)
-    return (s * targets.sum(axis=-1, keepdims=True) - targets) / logits.shape[0]
-
-
 @dataclass(frozen=True)
 class _Rule:
     name: str
@@ -153,10 +149,11 @@ _RULES = {
         log_softmax_vjp, "the right rule is grad_x = g - s * g.sum(axis, keepdims=True)"),
     "cross_entropy": _Rule(
         "cross_entropy", "backward(logits, targets) -> grad_logits",
-        "cross_entropy_grad", _cross_entropy_right,
+        "cross_entropy_grad", cross_entropy_grad,
         "the right rule is grad_logits = (softmax(logits) - targets) / N, with N the "
         "number of rows"),
 }
+
 
 
 @dataclass(frozen=True)
