@@ -105,9 +105,9 @@ class Comparison(LargestError):
 
 
 def compare(actual: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
-            atol: float = ATOL) -> Comparison:
+            atol: float = ATOL, equal_nan: bool = False) -> Comparison:
     """Compare two float64 arrays of one shape, as ``np.allclose(actual, expected, rtol,
-    atol)`` does, and say where they differ most.
+    atol, equal_nan)`` does, and say where they differ most.
 
     ``max_rel_error`` is relative to ``|expected|`` (its smallest positive value where
     ``expected`` is 0); ``first_wrong`` is the first index (C order) outside the
@@ -117,6 +117,8 @@ def compare(actual: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
     >>> c = compare(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 2.0], [3.0, 4.0]]))
     >>> c.ok, c.where, c.max_abs_error, c.first_wrong, c.wrong_count
     (False, (1, 1), 1.0, (1, 1), 1)
+    >>> compare(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), equal_nan=True).ok
+    True
     """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
@@ -125,7 +127,7 @@ def compare(actual: np.ndarray, expected: np.ndarray, rtol: float = RTOL,
     with np.errstate(invalid="ignore", over="ignore"):
         abs_err = np.abs(actual - expected)
         rel_err = abs_err / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-        close = np.isclose(actual, expected, rtol=rtol, atol=atol)
+        close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
     worst = np.unravel_index(np.argmax(abs_err), actual.shape) if actual.size else ()
     wrong = np.flatnonzero(~close)
     first = np.unravel_index(int(wrong[0]), actual.shape) if wrong.size else ()

@@ -471,7 +471,7 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
                                        f"{_describe_expected(expected)}, got {got}", name)
     rtol, atol = tolerance(least_precise(precision_of(arr), expected.dtype))
     atol = 0.0 if exercise.relative else atol
-    if _matches(arr, expected, rtol, atol):
+    if compare(arr, expected, rtol, atol, equal_nan=True).ok:
         return Feedback("right", f"{subject}: right", name)
     for known in exercise.known:
         try:
@@ -479,7 +479,7 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
                 wrong = np.asarray(known.answer(*_copies(args)), dtype=np.float64)
         except Exception:
             continue
-        if wrong.shape == arr.shape and _matches(arr, wrong, rtol, atol):
+        if wrong.shape == arr.shape and compare(arr, wrong, rtol, atol, equal_nan=True).ok:
             return Feedback("wrong", f"{subject}: wrong: {known.says}", name,
                             mistake=known.mistake)
     found = describe(arr, expected, rtol, atol, factors)
@@ -487,12 +487,6 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
     return Feedback("wrong", f"{subject}: {words}", name,
                     mistake=None if found.kind == "values" else found.kind,
                     factor=found.factor, where=found.where)
-
-
-def _matches(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
-    """Close where finite, and the same infinities and NaNs elsewhere."""
-    with np.errstate(all="ignore"):
-        return bool(np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True))
 
 
 def _named_by_diagnose(exercise, fn: Callable, verdict: Feedback, subject: str,

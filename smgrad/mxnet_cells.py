@@ -138,11 +138,8 @@ def _same(live: dict, recorded: dict) -> bool:
 def _same_array(live: np.ndarray, recorded: np.ndarray) -> bool:
     if live.dtype != recorded.dtype or live.shape != recorded.shape:
         return False
-    nan = np.isnan(live)
-    if not np.array_equal(nan, np.isnan(recorded)):
-        return False
     rtol, atol = record_tolerance(live.dtype)
-    return compare(np.where(nan, 0, live), np.where(nan, 0, recorded), rtol, atol).ok
+    return compare(live, recorded, rtol, atol, equal_nan=True).ok
 
 
 def _load(folder: Path, name: str) -> Optional[dict]:
