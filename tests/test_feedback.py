@@ -316,7 +316,7 @@ def test_function_problems_are_feedback_never_raised():
 
     def none_later(x, t):
         calls.append(1)
-        return reference(x, t) if len(calls) <= 2 else None
+        return reference(x, t) if len(calls) <= 1 else None  # right on example 0 only
 
     fb = feedback.check_function(none_later, reference, EXAMPLES)
     assert fb.status == "wrong" and "example 1" in fb.message and "return" in fb.message
