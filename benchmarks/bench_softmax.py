@@ -425,18 +425,27 @@ def kernel_hash(root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def provenance() -> dict:
+def provenance(commit: Optional[str] = None) -> dict:
     """Where the numbers come from: the commit (and whether the tree had uncommitted
-    changes), the kernel sources and their hash, and the date (UTC)."""
+    changes), the kernel sources and their hash, and the date (UTC).
+
+    ``commit`` is for a copy of the tree without git (a lent machine that receives the
+    files alone): it is saved as given, with ``commit_from`` saying so, and whether the
+    kernel sources differed from it cannot be known there (``None``); the kernel hash,
+    computed from the files that ran, is what ``tests/test_benchmarks.py`` checks.
+    """
     def git(*args: str) -> str:
         try:
             return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
                                   check=True).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             return ""
-    return dict(commit=git("rev-parse", "HEAD") or None,
-                kernel_sources_changed_since_commit=bool(
-                    git("status", "--porcelain", "--", *KERNEL_SOURCES)),
+    head = git("rev-parse", "HEAD")
+    if head and commit and head != commit:
+        raise SystemExit(f"--commit {commit} is not this tree's HEAD ({head})")
+    changed = bool(git("status", "--porcelain", "--", *KERNEL_SOURCES)) if head else None
+    return dict(commit=head or commit or None, commit_from="git" if head else "--commit",
+                kernel_sources_changed_since_commit=changed,
                 kernel_sources=list(KERNEL_SOURCES), kernel_sha256=kernel_hash(),
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds"))
@@ -472,6 +481,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="only time smgrad's block sizes 2**14..2**22, written to "
                              "results/block-sweep-<cpu>.json (or --out); noisy: use e.g. "
                              "--rounds 41 --calls 4")
+    parser.add_argument("--commit", default=None,
+                        help="the commit this tree is, where it is a copy without git "
+                             "(saved in the results as given)")
     args = parser.parse_args(argv)
 
     mx = try_import("mxnet")
@@ -490,7 +502,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         sweep = block_sweep(x, grad_out, args.rounds, args.calls, args.clock)
         info["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
         save(dict(env=env_name(), versions=versions(mx), machine=info,
-                  provenance=provenance(), settings=settings(args), **sweep),
+                  provenance=provenance(args.commit), settings=settings(args), **sweep),
              args.out or RESULTS / f"block-sweep-{cpu_slug(info['cpu'])}-{env_name()}.json")
         return 0
     with warnings.catch_warnings():
@@ -500,7 +512,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         bwd = backward_contenders(x, grad_out, mx)
         time_alternating(bwd, args.rounds, args.calls)
     results = dict(env=env_name(), versions=versions(mx), machine=info,
-                   provenance=provenance(), settings=settings(args))
+                   provenance=provenance(args.commit), settings=settings(args))
     results["date"] = results["provenance"]["date"]
     results[FORWARD] = summarize("Forward, softmax", fwd, args.clock)
     results[BACKWARD] = summarize("Backward, softmax VJP", bwd, args.clock)
