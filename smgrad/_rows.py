@@ -76,24 +76,26 @@ def default_block_elems(kernel: str, caches: Optional[dict[int, int]] = None,
     * ``"forward"`` (softmax and its logarithmic kin: max, subtract, exp, sum, divide,
       five passes over one array and its output): a sixteenth of the L3, so that the
       passes reread the block from cache while other cores and processes keep theirs;
-    * ``"vjp"`` (two inputs and an output, two passes): one L2 per input array.
+    * ``"vjp"`` (two inputs and an output, three passes): a quarter of the L2 per array,
+      so that the three stay in the L2 together with the small per-row temporaries.
 
     Each is rounded down to a power of two and clipped to [2**14, 2**22] entries. The
-    rules fit the sweeps of ``benchmarks/bench_softmax.py --block-sweep`` on an AMD EPYC
-    (1 MiB L2, 32 MiB L3: 2**19 for the softmax, 2**18 for the VJP, the best or within
-    noise of it with numpy 1.23 and 2.x; ``benchmarks/results/block-sweep-*.json``) and
-    the earlier sweep on an Intel Xeon (2 MiB L2, 260 MiB L3), where 2**22 was best for
-    the softmax. The Xeon's VJP block (2**19 by this rule) was not measured.
+    rules fit the sweeps of ``benchmarks/bench_softmax.py --block-sweep``
+    (``benchmarks/results/block-sweep-*.json``) on an AMD EPYC (1 MiB L2, 32 MiB L3:
+    2**19 for the softmax, 2**16 for the VJP) and an Intel Xeon (2 MiB L2, 300 MiB L3:
+    2**22 and 2**17), each the best block or within the sweeps' noise of it.
 
     >>> default_block_elems("forward", {2: 1 << 20, 3: 32 << 20}) == 2 ** 19
     True
-    >>> default_block_elems("vjp", {2: 1 << 20, 3: 32 << 20}) == 2 ** 18
+    >>> default_block_elems("vjp", {2: 1 << 20, 3: 32 << 20}) == 2 ** 16
     True
-    >>> default_block_elems("forward", {2: 2 << 20, 3: 260 << 20}) == 2 ** 22
+    >>> default_block_elems("forward", {2: 2 << 20, 3: 300 << 20}) == 2 ** 22
+    True
+    >>> default_block_elems("vjp", {2: 2 << 20, 3: 300 << 20}) == 2 ** 17
     True
     """
     caches = cache_bytes() if caches is None else caches
-    budget = {"forward": caches[3] // 16, "vjp": caches[2]}[kernel] // itemsize
+    budget = {"forward": caches[3] // 16, "vjp": caches[2] // 4}[kernel] // itemsize
     return min(MAX_BLOCK, max(MIN_BLOCK, 1 << max(budget, 1).bit_length() - 1))
 
 

@@ -102,9 +102,10 @@ def test_cache_sizes_fall_back_where_sysfs_is_missing_or_odd(tmp_path):
 
 @pytest.mark.parametrize("kernel, caches, expected", [
     ("forward", {2: 1 << 20, 3: 32 << 20}, 1 << 19),   # AMD EPYC: 2 MiB of float32
-    ("vjp", {2: 1 << 20, 3: 32 << 20}, 1 << 18),       # one L2 per input
-    ("forward", {2: 2 << 20, 3: 260 << 20}, 1 << 22),  # Intel Xeon: 16 MiB, 2**22
-    ("vjp", {2: 2 << 20, 3: 260 << 20}, 1 << 19),
+    ("vjp", {2: 1 << 20, 3: 32 << 20}, 1 << 16),       # a quarter of the L2 per array
+    ("forward", {2: 2 << 20, 3: 300 << 20}, 1 << 22),  # Intel Xeon: 18.75 MiB, 2**22
+    ("vjp", {2: 2 << 20, 3: 300 << 20}, 1 << 17),
+    ("vjp", {2: 3 << 19, 3: 32 << 20}, 1 << 16),       # 1.5 MiB of L2: rounded down
     ("forward", {2: 256 << 10, 3: 3 << 20}, 1 << 15),  # a small L3: 192 KiB, rounded down
     ("vjp", {2: 32 << 10, 3: 0}, 1 << 14),             # tiny caches: clipped at 2**14
 ])
