@@ -479,8 +479,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="JSON file (default benchmarks/results/<env>.json)")
     parser.add_argument("--block-sweep", action="store_true",
                         help="only time smgrad's block sizes 2**14..2**22, written to "
-                             "results/block-sweep-<cpu>.json (or --out); noisy: use e.g. "
-                             "--rounds 41 --calls 4")
+                             "results/block-sweep-<cpu>-<env>.json (or --out); noisy: use more "
+                             "rounds (--rounds 9), and keep --calls as make bench's")
     parser.add_argument("--commit", default=None,
                         help="the commit this tree is, where it is a copy whose git is not "
                              "the tree's (saved in the results as given; git is not asked)")
