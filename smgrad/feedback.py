@@ -124,18 +124,33 @@ def _judge_value(answer: object, expected: object, name: str,
         return Feedback("wrong shape", f"{subject}: wrong shape: expected {wanted}, got "
                                        f"{got}", name)
     rtol, atol = tolerance(least_precise(precision_of(arr), expected_arr.dtype))
-    found = compare(arr, expected_arr, rtol, atol)
-    if found.ok:
+    wrongs = ((description, description, lambda wrong=wrong: to_array(wrong))
+              for description, wrong in (mistakes or {}).items())
+    return _verdict(arr, expected_arr, subject, name, rtol, atol, wrongs)
+
+
+def _verdict(arr: np.ndarray, expected: np.ndarray, subject: str, name: str, rtol: float,
+             atol: float, wrongs: Iterable, factors: Optional[Mapping[str, float]] = None
+             ) -> Feedback:
+    """The verdict on an answer already of the expected shape (and type): right where it
+    is close to ``expected`` (NaN where ``expected`` has NaN), else the first of ``wrongs``
+    it matches, else how it differs (:func:`describe`). Shared by :func:`check_value`'s
+    and :func:`check`'s judges, which differ only in how they get there.
+
+    ``wrongs`` yields ``(what to say, mistake, wrong_value)``, ``wrong_value`` a function
+    of no argument giving the wrong answer's value (one that raises is passed over).
+    """
+    if compare(arr, expected, rtol, atol, equal_nan=True).ok:
         return Feedback("right", f"{subject}: right", name)
-    for description, wrong in (mistakes or {}).items():
+    for says, mistake, wrong_value in wrongs:
         try:
-            wrong_arr = to_array(wrong)
-        except TypeError:
+            with np.errstate(all="ignore"):
+                wrong = np.asarray(wrong_value(), dtype=np.float64)
+        except Exception:  # a wrong answer that cannot be computed here is not matched
             continue
-        if wrong_arr.shape == arr.shape and compare(arr, wrong_arr, rtol, atol).ok:
-            return Feedback("wrong", f"{subject}: wrong: {description}", name,
-                            mistake=description)
-    found = describe(arr, expected_arr, rtol, atol)
+        if wrong.shape == arr.shape and compare(arr, wrong, rtol, atol, equal_nan=True).ok:
+            return Feedback("wrong", f"{subject}: wrong: {says}", name, mistake=mistake)
+    found = describe(arr, expected, rtol, atol, factors)
     words = found.message if found.message == "wrong value" else f"wrong: {found.message}"
     return Feedback("wrong", f"{subject}: {words}", name,
                     mistake=None if found.kind == "values" else found.kind,
@@ -462,22 +477,9 @@ def _judge_answer(exercise, answer: object, expected: object, subject: str,
                                        f"{_describe_expected(expected)}, got {got}", name)
     rtol, atol = tolerance(least_precise(precision_of(arr), expected.dtype))
     atol = 0.0 if exercise.relative else atol
-    if compare(arr, expected, rtol, atol, equal_nan=True).ok:
-        return Feedback("right", f"{subject}: right", name)
-    for known in exercise.known:
-        try:
-            with np.errstate(all="ignore"):
-                wrong = np.asarray(known.answer(*_copies(args)), dtype=np.float64)
-        except Exception:
-            continue
-        if wrong.shape == arr.shape and compare(arr, wrong, rtol, atol, equal_nan=True).ok:
-            return Feedback("wrong", f"{subject}: wrong: {known.says}", name,
-                            mistake=known.mistake)
-    found = describe(arr, expected, rtol, atol, factors)
-    words = found.message if found.message == "wrong value" else f"wrong: {found.message}"
-    return Feedback("wrong", f"{subject}: {words}", name,
-                    mistake=None if found.kind == "values" else found.kind,
-                    factor=found.factor, where=found.where)
+    wrongs = ((known.says, known.mistake, lambda known=known: known.answer(*_copies(args)))
+              for known in exercise.known)
+    return _verdict(arr, expected, subject, name, rtol, atol, wrongs, factors)
 
 
 def _named_by_diagnose(exercise, fn: Callable, verdict: Feedback, subject: str,

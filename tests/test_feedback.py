@@ -132,6 +132,20 @@ def test_value_nan_and_scalars():
     assert feedback.check_value(4, 3, name="count").status == "wrong"
 
 
+def test_check_value_and_check_agree_on_nan():
+    """Regression: check_value once called a NaN answer wrong where NaN is the right value
+    (softmax of an all -inf row), while check called it right. One judge now says right
+    for NaN exactly where NaN is expected, and wrong for NaN anywhere else."""
+    expected = np.array([[np.nan, np.nan], [0.25, 0.75]])
+    assert feedback.check_value(expected.copy(), expected, name="p").status == "right"
+    assert feedback.check_value(np.array([[np.nan, 0.5], [0.25, 0.75]]), expected,
+                                name="p").status == "wrong"
+    assert feedback.check_value(np.array([[0.5, 0.5], [0.25, 0.75]]), expected,
+                                name="p").status == "wrong"
+    assert feedback.check_value(np.array([[np.nan, np.nan], [np.nan, 0.75]]), expected,
+                                name="p").status == "wrong"
+
+
 def test_value_lists_and_tensors_are_answers():
     torch = pytest.importorskip("torch")
     assert feedback.check_value(EXPECTED.tolist(), EXPECTED).status == "right"
