@@ -18,8 +18,9 @@ An exercise's **contract** is what its statement promises and asks:
   a less precise answer is a "wrong type" that says which dtype is asked.
 * ``constraints``: what the statement forbids or demands, each checked:
   ``"no loop"`` (no ``for``/``while``/comprehension in the function's source),
-  ``"no smgrad"`` (the source does not use ``smgrad``), ``"no jacobian"`` (peak memory on
-  ``memory_probe``, far below what a Jacobian takes), ``"engine"`` (the function calls
+  ``"no smgrad"`` (the source does not use ``smgrad``), ``"no jacobian"`` (on
+  ``memory_probe``, numpy's peak memory and PyTorch's largest tensor, both far below
+  what a Jacobian takes), ``"engine"`` (the function calls
   :meth:`smgrad.autograd.Tensor.backward` and not the engine's ready-made
   ``cross_entropy``, ``log_softmax`` or ``nll_of_probs``).
 * ``phrases``: words of the statement that state the contract. ``tests/test_exercises.py``

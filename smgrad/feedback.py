@@ -18,7 +18,9 @@ the tolerance of its dtype (:mod:`smgrad._compare`), a float64 one with
 from __future__ import annotations
 
 import ast as _ast
+import contextlib as _contextlib
 import inspect as _inspect
+import sys as _sys
 import textwrap as _textwrap
 import tracemalloc as _tracemalloc
 from dataclasses import dataclass
@@ -587,6 +589,13 @@ def _run_constraints(exercise, fn: Callable) -> Optional[str]:
 
 
 def _jacobian_sized(exercise, fn: Callable) -> Optional[str]:
+    """Why ``fn`` breaks "build no Jacobian" on the exercise's memory probe, or None.
+
+    numpy's arrays are measured by tracemalloc (their peak while ``fn`` runs); PyTorch's
+    tensors, which tracemalloc cannot see, by the largest tensor that a torch function
+    takes or returns while ``fn`` runs (:func:`_largest_torch_tensor`). Either above 32
+    times the result's size is something as large as a Jacobian.
+    """
     shape = exercise.memory_probe
     rng = np.random.default_rng(0)
     probs, grad_out = softmax(rng.standard_normal(shape)), rng.standard_normal(shape)
@@ -598,9 +607,9 @@ def _jacobian_sized(exercise, fn: Callable) -> Optional[str]:
         _tracemalloc.start()
     try:
         before = _tracemalloc.get_traced_memory()[0]
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _largest_torch_tensor() as largest:
             fn(probs, grad_out)
-        peak = _tracemalloc.get_traced_memory()[1] - before
+        peak = max(_tracemalloc.get_traced_memory()[1] - before, largest[0])
     except Exception:
         return None
     finally:
@@ -611,6 +620,42 @@ def _jacobian_sized(exercise, fn: Callable) -> Optional[str]:
     return (f"on inputs of shape {shape} it used {peak / 2**20:.1f} MiB at its peak, "
             f"where the result takes {result_bytes / 2**10:.0f} KiB: it builds "
             f"something as large as a Jacobian, which the exercise asks you not to")
+
+
+@_contextlib.contextmanager
+def _largest_torch_tensor():
+    """Yield a one-item list holding the bytes of the largest PyTorch tensor that any
+    torch function or tensor method takes or returns inside the ``with`` block (0 where
+    PyTorch is not imported).
+
+    A ``torch.overrides.TorchFunctionMode`` sees every call made from Python: a Jacobian
+    built in torch (by ``diag_embed``, ``autograd.functional.jacobian`` or ``jacrev``) is
+    returned by one and passed to the next (a product, ``.numpy()``), so it is seen even
+    though torch's allocator is invisible to tracemalloc.
+    """
+    largest = [0]
+    torch = _sys.modules.get("torch")
+    if torch is None:  # an answer that imports torch itself goes unmeasured here
+        yield largest
+        return
+
+    def note(value: object) -> None:
+        if isinstance(value, torch.Tensor):
+            largest[0] = max(largest[0], value.numel() * value.element_size())
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                note(item)
+
+    class Watch(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            note(args)
+            note(tuple((kwargs or {}).values()))
+            note(out)
+            return out
+
+    with Watch():
+        yield largest
 
 
 def _calls_backward(exercise, fn: Callable) -> bool:

@@ -51,6 +51,21 @@ def _vjp_blocks(probs, grad_out):
     return np.einsum("bi,bij->bj", grad_out, jac)
 
 
+if torch is not None:
+    # PyTorch's allocations are invisible to tracemalloc: the check sees the tensors
+    @wrong(K, "in torch, builds every (n, n) block with diag_embed", "Jacobian")
+    def _vjp_torch_blocks(probs, grad_out):
+        p, g = torch.from_numpy(probs), torch.from_numpy(grad_out)
+        jac = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+        return (g[:, None, :] @ jac)[:, 0]
+
+    @wrong(K, "torch.autograd.functional.jacobian, then a product", "Jacobian")
+    def _vjp_torch_functional(probs, grad_out):
+        logits = torch.log(torch.from_numpy(probs))
+        jac = torch.autograd.functional.jacobian(lambda z: torch.softmax(z, -1), logits)
+        return torch.einsum("bi,bibj->bj", torch.from_numpy(grad_out), jac)
+
+
 @wrong(K, "no keepdims", "keepdims")
 def _vjp_no_keepdims(probs, grad_out):
     return probs * (grad_out - (grad_out * probs).sum(axis=-1))
@@ -125,6 +140,19 @@ def _ls_softmax_rule(probs, grad_out):
 def _ls_blocks(probs, grad_out):
     jac = np.eye(probs.shape[-1]) - probs[:, None, :]
     return np.einsum("bi,bij->bj", grad_out, jac)
+
+
+if torch is not None:
+    @right(K, "in torch")
+    def _ls_torch(probs, grad_out):
+        p, g = torch.from_numpy(probs), torch.from_numpy(grad_out)
+        return g - p * g.sum(dim=-1, keepdim=True)
+
+    @wrong(K, "in torch, builds I - 1 s^T per row", "Jacobian")
+    def _ls_torch_blocks(probs, grad_out):
+        p, g = torch.from_numpy(probs), torch.from_numpy(grad_out)
+        jac = torch.eye(p.shape[-1], dtype=p.dtype) - p[:, None, :]
+        return torch.einsum("bi,bij->bj", g, jac)
 
 
 @wrong(K, "sign flipped", "sign")
@@ -305,6 +333,20 @@ def _att_blocks(scores, grad_weights):
     w = _weights(scores)
     jac = w[..., :, None] * (np.eye(w.shape[-1]) - w[..., None, :])
     return np.einsum("...i,...ij->...j", grad_weights, jac)
+
+
+if torch is not None:
+    @right(K, "in torch")
+    def _att_torch(scores, grad_weights):
+        w = torch.softmax(torch.from_numpy(scores), dim=-1)
+        g = torch.from_numpy(grad_weights)
+        return w * (g - (g * w).sum(dim=-1, keepdim=True))
+
+    @wrong(K, "in torch, builds the blocks", "Jacobian")
+    def _att_torch_blocks(scores, grad_weights):
+        w = torch.softmax(torch.from_numpy(scores), dim=-1)
+        jac = torch.diag_embed(w) - w[..., :, None] * w[..., None, :]
+        return torch.einsum("...i,...ij->...j", torch.from_numpy(grad_weights), jac)
 
 
 @wrong(K, "no keepdims", "raised")
