@@ -17,12 +17,17 @@ An exercise's **contract** is what its statement promises and asks:
 * ``dtype``: the least precise answer accepted (``"float32"``, ``"float64"`` or ``"int"``);
   a less precise answer is a "wrong type" that says which dtype is asked.
 * ``constraints``: what the statement forbids or demands, each checked:
-  ``"no loop"`` (no ``for``/``while``/comprehension in the function's source),
-  ``"no smgrad"`` (the source does not use ``smgrad``), ``"no jacobian"`` (on
-  ``memory_probe``, numpy's peak memory and PyTorch's largest tensor, both far below
-  what a Jacobian takes), ``"engine"`` (the function calls
-  :meth:`smgrad.autograd.Tensor.backward` and not the engine's ready-made
-  ``cross_entropy``, ``log_softmax`` or ``nll_of_probs``).
+
+  - ``"no loop"``: no ``for``, ``while`` or comprehension, and no call that loops in
+    Python (``np.apply_along_axis``, ``np.vectorize``, ``map``);
+  - ``"no smgrad"``: nothing from ``smgrad``, under any name;
+  - ``"engine"``: the function calls :meth:`smgrad.autograd.Tensor.backward`, and not
+    the engine's ready-made ``cross_entropy``, ``log_softmax`` or ``nll_of_probs``;
+  - ``"no jacobian"``: on ``memory_probe``, numpy's peak memory and PyTorch's largest
+    tensor stay far below what a Jacobian takes.
+
+  The first three are read from the function's source and from that of the functions
+  it calls which the learner wrote beside it.
 * ``phrases``: words of the statement that state the contract. ``tests/test_exercises.py``
   checks that each appears in the exercise's ``{exercise}`` cell, and that every
   constraint the statement names ("no Python loop", "build no Jacobian", ...) is declared.

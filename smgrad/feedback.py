@@ -536,26 +536,34 @@ def _body_is_ellipsis(fn: Callable) -> bool:
 
 _LOOPS = (_ast.For, _ast.AsyncFor, _ast.While, _ast.ListComp, _ast.SetComp,
           _ast.DictComp, _ast.GeneratorExp)
+#: Calls that run a Python function once per row or entry: loops the source does not show.
+_HIDDEN_LOOPS = ("apply_along_axis", "apply_over_axes", "vectorize", "frompyfunc", "map")
 _ENGINE_SHORTCUTS = ("cross_entropy", "log_softmax", "nll_of_probs")
 
 
 def _source_constraints(exercise, fn: Callable) -> Optional[str]:
-    """The first constraint that the function's source breaks, in words."""
-    tree = _tree_of(fn)
-    node = _function_node(tree) if tree is not None else None
-    if node is None:
+    """The first constraint that the function's source breaks, in words: its own source
+    and that of the functions it calls which the learner wrote beside it."""
+    written = _learner_functions(fn)
+    if not written:
         return None
     if "no loop" in exercise.constraints:
-        loop = next((n for n in _ast.walk(node) if isinstance(n, _LOOPS)), None)
-        if loop is not None:
-            what = "a comprehension" if not isinstance(
-                loop, (_ast.For, _ast.AsyncFor, _ast.While)) else (
-                "a `while` loop" if isinstance(loop, _ast.While) else "a `for` loop")
-            return (f"it uses a Python loop ({what}, line {loop.lineno - node.lineno + 1} "
-                    f"of the function); the exercise asks for broadcasting only")
-    names = {n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)} | {
-        n.attr for n in _ast.walk(node) if isinstance(n, _ast.Attribute)}
-    names |= _real_names(fn, names)
+        for f, node in written:
+            loop = _python_loop(node)
+            if loop is not None:
+                what, line = loop
+                where = "the function" if f is fn else f"`{f.__name__}`, which it calls"
+                return (f"it uses a Python loop ({what}, line {line} of {where}); the "
+                        f"exercise asks for broadcasting only")
+    names = set()
+    own = {f for f, _ in written}
+    for f, node in written:
+        read = {n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)}
+        # a helper the learner wrote is theirs whatever its name (their own log_softmax);
+        # its body was read above
+        read -= {name for name in read if getattr(f, "__globals__", {}).get(name) in own}
+        names |= read | _real_names(f, read) | {
+            n.attr for n in _ast.walk(node) if isinstance(n, _ast.Attribute)}
     if "no smgrad" in exercise.constraints and "smgrad" in names:
         return "it uses smgrad; the exercise asks for numpy only"
     if "engine" in exercise.constraints:
@@ -563,6 +571,47 @@ def _source_constraints(exercise, fn: Callable) -> Optional[str]:
         if used:
             return (f"it calls {used[0]}; the exercise asks you to build the loss from "
                     f"the engine's exp, sum, log and arithmetic")
+    return None
+
+
+def _learner_functions(fn: Callable, most: int = 20) -> list:
+    """``(function, its syntax tree)`` for ``fn``, then for each function it calls by a
+    global name that was written in ``fn``'s own module (the learner's notebook, not a
+    library), and so on: where a constraint can be broken out of ``fn``'s sight."""
+    module = getattr(fn, "__module__", None)
+    written, seen, todo = [], set(), [fn]
+    while todo and len(written) < most:
+        f = todo.pop(0)
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        tree = _tree_of(f)
+        node = _function_node(tree) if tree is not None else None
+        if node is None:
+            continue
+        written.append((f, node))
+        for name in sorted({n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)}):
+            called = getattr(f, "__globals__", {}).get(name)
+            if _inspect.isfunction(called) and called.__module__ == module:
+                todo.append(called)
+    return written
+
+
+def _python_loop(node: _ast.AST) -> Optional[tuple]:
+    """``(what, line)`` of the first Python loop in ``node`` (a loop statement, a
+    comprehension, or a call that loops: ``np.apply_along_axis``, ``np.vectorize``,
+    ``map``), the line counted from the function's first; None where there is none."""
+    for n in _ast.walk(node):
+        line = getattr(n, "lineno", node.lineno) - node.lineno + 1
+        if isinstance(n, _LOOPS):
+            what = "a comprehension" if not isinstance(
+                n, (_ast.For, _ast.AsyncFor, _ast.While)) else (
+                "a `while` loop" if isinstance(n, _ast.While) else "a `for` loop")
+            return what, line
+        if isinstance(n, _ast.Call):
+            name = getattr(n.func, "attr", None) or getattr(n.func, "id", None)
+            if name in _HIDDEN_LOOPS:
+                return f"`{name}`, which calls a Python function once per item", line
     return None
 
 

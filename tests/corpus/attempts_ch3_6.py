@@ -201,6 +201,45 @@ def _bj_loop(probs):
     return blocks.reshape(probs.shape + (probs.shape[-1],))
 
 
+def _one_block(row):
+    return np.diag(row) - np.outer(row, row)
+
+
+def _stack_blocks(rows):
+    return np.stack([_one_block(r) for r in rows])
+
+
+@wrong(K, "the loop in a helper it calls", "Python loop")
+def _bj_helper_loop(probs):
+    blocks = _stack_blocks(probs.reshape(-1, probs.shape[-1]))
+    return blocks.reshape(probs.shape + (probs.shape[-1],))
+
+
+@wrong(K, "np.apply_along_axis over the rows", "Python loop")
+def _bj_apply(probs):
+    flat = np.apply_along_axis(lambda r: _one_block(r).ravel(), -1, probs)
+    return flat.reshape(probs.shape + (probs.shape[-1],))
+
+
+def _outer(col):
+    return col @ np.swapaxes(col, -1, -2)
+
+
+@right(K, "with a loop-free helper of its own")
+def _bj_helper(probs):
+    col = probs[..., :, None]
+    return col * np.eye(probs.shape[-1]) - _outer(col)
+
+
+def _blocks_from_smgrad(probs):
+    return smgrad.softmax_jacobian(probs)
+
+
+@wrong(K, "smgrad in a helper it calls", "numpy only")
+def _bj_helper_smgrad(probs):
+    return _blocks_from_smgrad(probs)
+
+
 @wrong(K, "calls smgrad", "numpy only")
 def _bj_smgrad(probs):
     return smgrad.softmax_jacobian(probs)
