@@ -556,12 +556,13 @@ def _source_constraints(exercise, fn: Callable) -> Optional[str]:
                 return (f"it uses a Python loop ({what}, line {line} of {where}); the "
                         f"exercise asks for broadcasting only")
     names = set()
-    own = {f for f, _ in written}
+    own = {id(f) for f, _ in written}
     for f, node in written:
         read = {n.id for n in _ast.walk(node) if isinstance(n, _ast.Name)}
         # a helper the learner wrote is theirs whatever its name (their own log_softmax);
         # its body was read above
-        read -= {name for name in read if getattr(f, "__globals__", {}).get(name) in own}
+        read -= {name for name in read
+                 if id(getattr(f, "__globals__", {}).get(name)) in own}
         names |= read | _real_names(f, read) | {
             n.attr for n in _ast.walk(node) if isinstance(n, _ast.Attribute)}
     if "no smgrad" in exercise.constraints and "smgrad" in names:

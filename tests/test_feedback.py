@@ -5,6 +5,7 @@ solution (no expected value, no fix)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import numpy as np
@@ -430,6 +431,31 @@ def test_check_measures_memory_and_reads_loops():
         assert tracemalloc.is_tracing()
     finally:
         tracemalloc.stop()
+
+
+def test_constraints_read_a_namespace_that_holds_arrays(tmp_path):
+    """Regression: reading the learner's helpers compared each global an answer reads
+    with those helpers, and an array there (a notebook's namespace has many) raised
+    TypeError: unhashable type. Written as a learner's notebook is: functions and arrays
+    side by side in one module."""
+    (tmp_path / "learner_cells.py").write_text(
+        "import numpy as np\n"
+        "EYE = np.eye(3)\n"
+        "def outer(col):\n"
+        "    return col @ np.swapaxes(col, -1, -2)\n"
+        "def batched_jacobian(probs):\n"
+        "    col = probs[..., :, None]\n"
+        "    return col * np.eye(probs.shape[-1]) - outer(col) + 0 * EYE.sum()\n"
+        "def looped(probs):\n"
+        "    return batched_jacobian(probs) if EYE.any() else [p for p in probs]\n")
+    spec = importlib.util.spec_from_file_location("learner_cells",
+                                                  tmp_path / "learner_cells.py")
+    learner_cells = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(learner_cells)
+
+    assert feedback.check("ch4-ex1", learner_cells.batched_jacobian).status == "right"
+    fb = feedback.check("ch4-ex1", learner_cells.looped)
+    assert fb.mistake == "constraint" and "Python loop (a comprehension" in fb.message
 
 
 def test_check_says_a_return_is_missing_not_not_attempted():
