@@ -65,6 +65,17 @@ if torch is not None:
         jac = torch.autograd.functional.jacobian(lambda z: torch.softmax(z, -1), logits)
         return torch.einsum("bi,bibj->bj", torch.from_numpy(grad_out), jac)
 
+    @wrong(K, "torch.func.vmap(jacrev), then a product", "Jacobian")
+    def _vjp_torch_jacrev(probs, grad_out):
+        logits = torch.log(torch.from_numpy(probs))
+        jac = torch.func.vmap(torch.func.jacrev(lambda z: torch.softmax(z, -1)))(logits)
+        return torch.einsum("bi,bij->bj", torch.from_numpy(grad_out), jac)
+
+    @right(K, "torch.func.vmap of the one-row rule")
+    def _vjp_torch_vmap(probs, grad_out):
+        p, g = torch.from_numpy(probs), torch.from_numpy(grad_out)
+        return torch.func.vmap(lambda s, h: s * (h - (h * s).sum()))(p, g)
+
 
 @wrong(K, "no keepdims", "keepdims")
 def _vjp_no_keepdims(probs, grad_out):
